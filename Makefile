@@ -1,0 +1,48 @@
+# Task entry points; `.ci/run` calls `make ci`.
+# PostgreSQL for the `*_postgres` tests: MTM_TEST_POSTGRES_URL (default below).
+
+MTM_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export MTM_TEST_POSTGRES_URL
+BUF_VERSION := 1.75.0
+TOOLS := $(CURDIR)/.tools
+
+.PHONY: ci test test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local
+
+## The README's test command.
+test:
+	cargo test --workspace
+
+## Tests against a real PostgreSQL server (fails loudly if it is unreachable).
+test-postgres: postgres-up
+	cargo test --workspace --all-features -- postgres
+
+## Makes sure PostgreSQL answers on 127.0.0.1:5432, starting the local cluster if needed.
+postgres-up:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "PostgreSQL is down; starting the local cluster"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start || true; \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+	@pg_isready -h 127.0.0.1 -p 5432 || { echo "FATAL: PostgreSQL at 127.0.0.1:5432 is unreachable; the PostgreSQL tests cannot run"; exit 1; }
+
+fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+## Lints the .proto files with buf (installed from npm into .tools).
+buf-lint:
+	@test -x $(TOOLS)/node_modules/.bin/buf || npm install --silent --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
+	cd proto && $(TOOLS)/node_modules/.bin/buf lint && $(TOOLS)/node_modules/.bin/buf format -d --exit-code
+
+## Lints, renders and strictly validates the Helm chart offline (deploy/README.md).
+deploy-validate:
+	deploy/validate.sh
+
+lint: fmt clippy buf-lint deploy-validate
+
+ci: fmt test test-postgres clippy buf-lint deploy-validate
+
+## Runs the whole suite locally (the README's first command).
+local:
+	cargo run -p mtm-e2e --bin mtm-local

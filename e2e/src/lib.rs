@@ -1,0 +1,315 @@
+//! Starts the whole MTM suite from the real binaries: the four backends and the gateway as
+//! separate processes on loopback, mTLS between them with development certificates minted on
+//! first run, SQLite stores under one data directory. Used by the `mtm-local` command and by
+//! the end-to-end tests.
+
+mod binaries;
+mod process;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mtm_plumbing::devcerts;
+use mtm_proto::mtm::gateway::v1::GetStatusRequest;
+use mtm_proto::mtm::gateway::v1::backend_status::State;
+use mtm_proto::mtm::gateway::v1::status_service_client::StatusServiceClient;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
+
+pub use binaries::{BinariesError, ensure_built};
+pub use process::Service;
+
+/// How long the suite may take to come up.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Why the suite could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// The binaries could not be built or found.
+    #[error(transparent)]
+    Binaries(#[from] BinariesError),
+    /// Certificates could not be minted.
+    #[error(transparent)]
+    Certificates(#[from] devcerts::DevCertError),
+    /// A file or process operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A service exited or never became ready.
+    #[error("{service} {problem}; its log is {log}")]
+    Service {
+        /// The service.
+        service: &'static str,
+        /// What went wrong.
+        problem: String,
+        /// Where its output went.
+        log: PathBuf,
+    },
+    /// The gateway never reported every backend serving.
+    #[error("the suite did not become ready within {0:?}: {1}")]
+    NotReady(Duration, String),
+}
+
+/// How to run the suite.
+#[derive(Clone, Debug)]
+pub struct SuiteOptions {
+    /// Holds `certs/`, `data/` (the SQLite stores), `logs/` and `run/`.
+    pub data_dir: PathBuf,
+    /// Where the gateway listens (port 0 picks a free one).
+    pub gateway_listen: SocketAddr,
+    /// Where the five binaries are.
+    pub bin_dir: PathBuf,
+    /// Extra environment for every service (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub env: Vec<(String, String)>,
+}
+
+/// A running suite; [`Suite::stop`] shuts it down gracefully.
+pub struct Suite {
+    services: Vec<Service>,
+    /// The gateway's public address.
+    pub gateway_addr: SocketAddr,
+    /// The CA certificate that signs the gateway's certificate.
+    pub ca_file: PathBuf,
+    /// The file holding the operator's password (operator name `operator`).
+    pub operator_password_file: PathBuf,
+}
+
+impl Suite {
+    /// Mints certificates if needed, starts the backends, then the gateway, and waits until
+    /// the gateway reports every backend serving over mTLS.
+    pub async fn start(options: &SuiteOptions) -> Result<Self, SuiteError> {
+        let dirs = Dirs::create(&options.data_dir)?;
+        devcerts::ensure(&dirs.certs, &devcerts::SERVICES)?;
+        let mut suite = Self {
+            services: Vec::new(),
+            gateway_addr: options.gateway_listen,
+            ca_file: dirs.certs.join("ca.pem"),
+            operator_password_file: dirs.operator_password(),
+        };
+        match suite.launch(options, &dirs).await {
+            Ok(()) => Ok(suite),
+            Err(error) => {
+                suite.stop().await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn launch(&mut self, options: &SuiteOptions, dirs: &Dirs) -> Result<(), SuiteError> {
+        let mut urls: Vec<(&str, String)> = Vec::new();
+        for service in ["identity-svc", "rbac-svc", "rooms-svc", "tenancy-svc"] {
+            let mut env = common_env(options, dirs, service, "127.0.0.1:0".parse().expect("addr"));
+            env.extend(store_env(dirs, service));
+            if service == "tenancy-svc" {
+                env.extend(backend_urls(&urls));
+            }
+            let mut started = Service::spawn(service, &options.bin_dir, &dirs.logs, env)?;
+            let addr = started.bound_addr(&dirs.run, START_DEADLINE).await;
+            self.services.push(started);
+            urls.push((service, format!("https://{}", addr?)));
+        }
+        let mut env = common_env(options, dirs, "gateway", options.gateway_listen);
+        env.extend(backend_urls(&urls));
+        let mut gateway = Service::spawn("gateway", &options.bin_dir, &dirs.logs, env)?;
+        let addr = gateway.bound_addr(&dirs.run, START_DEADLINE).await;
+        self.services.push(gateway);
+        self.gateway_addr = addr?;
+        self.wait_ready().await
+    }
+
+    /// A TLS channel to the gateway that trusts the suite's CA.
+    pub async fn gateway_channel(&self) -> Result<Channel, SuiteError> {
+        let io = |context: &str| {
+            let context = context.to_owned();
+            move |source| SuiteError::Io { context, source }
+        };
+        let ca = std::fs::read(&self.ca_file).map_err(io("reading the CA"))?;
+        let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+        let endpoint = Channel::from_shared(format!("https://{}", self.gateway_addr))
+            .map_err(|e| SuiteError::NotReady(START_DEADLINE, e.to_string()))?
+            .tls_config(tls)
+            .map_err(|e| SuiteError::NotReady(START_DEADLINE, e.to_string()))?;
+        endpoint.connect().await.map_err(|e| {
+            SuiteError::NotReady(START_DEADLINE, format!("connecting to the gateway: {e}"))
+        })
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), SuiteError> {
+        let deadline = tokio::time::Instant::now() + START_DEADLINE;
+        let mut last = String::from("no answer yet");
+        while tokio::time::Instant::now() < deadline {
+            for service in &mut self.services {
+                service.check_running()?;
+            }
+            match self.backends_serving().await {
+                Ok(()) => return Ok(()),
+                Err(reason) => last = reason,
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(SuiteError::NotReady(START_DEADLINE, last))
+    }
+
+    async fn backends_serving(&self) -> Result<(), String> {
+        let channel = self.gateway_channel().await.map_err(|e| e.to_string())?;
+        let status = StatusServiceClient::new(channel)
+            .get_status(GetStatusRequest {})
+            .await
+            .map_err(|e| e.message().to_owned())?
+            .into_inner();
+        match status.backends.iter().find(|b| b.state() != State::Serving) {
+            None => Ok(()),
+            Some(backend) => Err(format!(
+                "{} is {:?}: {}",
+                backend.name,
+                backend.state(),
+                backend.detail
+            )),
+        }
+    }
+
+    /// Waits until a service exits on its own, and says which one and how.
+    pub async fn wait_for_exit(&mut self) -> SuiteError {
+        loop {
+            for service in &mut self.services {
+                if let Err(error) = service.check_running() {
+                    return error;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops the gateway first, then the backends: SIGTERM, then SIGKILL after a grace period.
+    /// Returns the services that did not stop cleanly.
+    pub async fn stop(mut self) -> Vec<String> {
+        let mut unclean = Vec::new();
+        while let Some(service) = self.services.pop() {
+            if let Err(problem) = service.terminate(Duration::from_secs(10)).await {
+                unclean.push(problem);
+            }
+        }
+        unclean
+    }
+}
+
+/// The environment naming the backends started so far, as the gateway and tenancy-svc read it.
+fn backend_urls(urls: &[(&str, String)]) -> Vec<(String, String)> {
+    urls.iter()
+        .map(|(service, url)| {
+            let key = match *service {
+                "identity-svc" => "MTM_IDENTITY_URL",
+                "rbac-svc" => "MTM_RBAC_URL",
+                "rooms-svc" => "MTM_ROOMS_URL",
+                _ => "MTM_TENANCY_URL",
+            };
+            (key.to_owned(), url.clone())
+        })
+        .collect()
+}
+
+/// Where each service keeps its data (one SQLite file per control-plane service, one per
+/// customer for rooms-svc) and its other local files; identity-svc also loads the demo
+/// directories into an empty store.
+fn store_env(dirs: &Dirs, service: &str) -> Vec<(String, String)> {
+    let data = dirs.data.display();
+    let pair = |k: &str, v: String| (k.to_owned(), v);
+    match service {
+        "rooms-svc" => vec![
+            pair(
+                "MTM_STORE_URL_TEMPLATE",
+                format!("sqlite://{data}/rooms/{{customer}}.db"),
+            ),
+            pair(
+                "MTM_KEY_SEALING_SECRET_FILE",
+                format!("{data}/rooms/key-sealing.secret"),
+            ),
+        ],
+        "identity-svc" => vec![
+            pair(
+                "MTM_DATABASE_URL",
+                format!("sqlite://{data}/identity-svc.db"),
+            ),
+            pair(
+                "MTM_OPERATOR_PASSWORD_FILE",
+                dirs.operator_password().display().to_string(),
+            ),
+            pair("MTM_SEED_DEMO", "true".to_owned()),
+            pair("MTM_TRUST_DOMAIN_CLAIMS", "true".to_owned()),
+        ],
+        _ => vec![pair(
+            "MTM_DATABASE_URL",
+            format!("sqlite://{data}/{service}.db"),
+        )],
+    }
+}
+
+/// The folders of a suite's data directory.
+struct Dirs {
+    certs: PathBuf,
+    data: PathBuf,
+    logs: PathBuf,
+    run: PathBuf,
+}
+
+impl Dirs {
+    fn create(root: &Path) -> Result<Self, SuiteError> {
+        let dirs = Self {
+            certs: root.join("certs"),
+            data: root.join("data"),
+            logs: root.join("logs"),
+            run: root.join("run"),
+        };
+        for dir in [&dirs.certs, &dirs.data, &dirs.logs, &dirs.run] {
+            std::fs::create_dir_all(dir).map_err(|source| SuiteError::Io {
+                context: format!("creating {}", dir.display()),
+                source,
+            })?;
+        }
+        let password = dirs.operator_password();
+        if !password.is_file() {
+            let io = |source| SuiteError::Io {
+                context: format!("writing {}", password.display()),
+                source,
+            };
+            std::fs::write(&password, uuid::Uuid::new_v4().simple().to_string()).map_err(io)?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
+        }
+        Ok(dirs)
+    }
+
+    /// The operator's password, generated on first run.
+    fn operator_password(&self) -> PathBuf {
+        self.data.join("operator-password")
+    }
+}
+
+/// The environment every service gets: its certificate, its listen address, and where to
+/// report the bound address.
+fn common_env(
+    options: &SuiteOptions,
+    dirs: &Dirs,
+    service: &str,
+    listen: SocketAddr,
+) -> Vec<(String, String)> {
+    let paths = devcerts::paths(&dirs.certs, service);
+    let path = |p: &Path| p.display().to_string();
+    let mut env = vec![
+        ("MTM_LISTEN".to_owned(), listen.to_string()),
+        ("MTM_TLS_CERT".to_owned(), path(&paths.cert)),
+        ("MTM_TLS_KEY".to_owned(), path(&paths.key)),
+        ("MTM_TLS_CA".to_owned(), path(&paths.ca)),
+        (
+            "MTM_BOUND_ADDR_FILE".to_owned(),
+            path(&process::addr_file(&dirs.run, service)),
+        ),
+    ];
+    env.extend(options.env.iter().cloned());
+    env
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real binaries started as separate processes.
+
+mod gateway_forwarding;
+mod suite_lifecycle;
+mod support;
+mod tracing_across_processes;

@@ -1,0 +1,26 @@
+//! Starting a suite from the real binaries in a temporary directory.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use mtm_e2e::{Suite, SuiteOptions, ensure_built};
+
+/// Builds the service binaries once per test run.
+fn bin_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| ensure_built().expect("service binaries"))
+        .clone()
+}
+
+/// A suite in its own temporary directory, with extra environment for every service.
+pub async fn start_suite(env: Vec<(String, String)>) -> (Suite, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let options = SuiteOptions {
+        data_dir: dir.path().to_owned(),
+        gateway_listen: "127.0.0.1:0".parse().expect("addr"),
+        bin_dir: bin_dir(),
+        env,
+    };
+    let suite = Suite::start(&options).await.expect("suite starts");
+    (suite, dir)
+}

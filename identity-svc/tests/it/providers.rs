@@ -1,0 +1,240 @@
+//! Own-domain identity providers (R2): a tenant trusts an external OIDC issuer whose keys the
+//! test mints; its tokens sign in that tenant's users only.
+
+use identity_svc::token::{KeyMaterial, Verifier, jwks_json};
+use mtm_proto::mtm::common::v1::Principal;
+use mtm_proto::mtm::identity::v1::{
+    CreateIdentityProviderRequest, DeleteIdentityProviderRequest, ExchangeExternalTokenRequest,
+    GetJwksRequest, IdentityProvider, UpdateIdentityProviderRequest,
+};
+use prost_types::FieldMask;
+use tonic::Code;
+
+use crate::on_both_stores;
+use crate::support::{Harness, Store, admin_of, as_principal, assert_code, assert_invalid_field};
+
+const ISSUER: &str = "https://login.contoso.com";
+const AUDIENCE: &str = "mtm-app";
+
+fn id_token(key: &KeyMaterial, upn: &str, adjust: impl FnOnce(&mut serde_json::Value)) -> String {
+    let now = chrono_now();
+    let mut claims = serde_json::json!({
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "external-subject",
+        "upn": upn,
+        "amr": ["pwd", "mfa"],
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    });
+    adjust(&mut claims);
+    key.sign(&claims).expect("sign")
+}
+
+fn chrono_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs(),
+    )
+    .expect("time")
+}
+
+fn provider_request(tenant: &str, key: &KeyMaterial) -> CreateIdentityProviderRequest {
+    CreateIdentityProviderRequest {
+        parent: format!("tenants/{tenant}"),
+        identity_provider: Some(IdentityProvider {
+            display_name: "Contoso sign-in".into(),
+            issuer: ISSUER.into(),
+            audience: AUDIENCE.into(),
+            jwks_json: jwks_json([(key.kid.as_str(), key.x.as_str())]),
+            ..Default::default()
+        }),
+        identity_provider_id: "contoso-login".into(),
+        request_id: String::new(),
+    }
+}
+
+async fn exchange(
+    h: &Harness,
+    token: String,
+) -> Result<mtm_proto::mtm::identity::v1::ExchangeExternalTokenResponse, tonic::Status> {
+    h.auth()
+        .exchange_external_token(ExchangeExternalTokenRequest { id_token: token })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn r2_external_issuer_signs_in_only_its_own_tenants_users_on(store: Store) {
+    let h = Harness::start(store).await;
+    let contoso = admin_of(&h.create_tenant("contoso", "contoso.com").await);
+    let fabrikam = h.create_tenant("fabrikam", "fabrikam.com").await;
+    let ana = h
+        .create_user(
+            &contoso,
+            "contoso",
+            "ana",
+            "contoso.com",
+            "ana-password-123",
+        )
+        .await;
+    let key = KeyMaterial::generate();
+    let provider = h
+        .directory()
+        .create_identity_provider(as_principal(
+            provider_request("contoso", &key),
+            contoso.clone(),
+        ))
+        .await
+        .expect("trust issuer")
+        .into_inner()
+        .identity_provider
+        .expect("provider");
+    assert_eq!(
+        provider.name,
+        "tenants/contoso/identityProviders/contoso-login"
+    );
+
+    let exchanged = exchange(&h, id_token(&key, "ANA@contoso.com", |_| {}))
+        .await
+        .expect("exchange");
+    assert_eq!(exchanged.user, ana.name);
+    assert_eq!(exchanged.tenant, "tenants/contoso");
+    assert_eq!(exchanged.identity_provider, provider.name);
+    assert_eq!(exchanged.amr, ["pwd", "mfa"]);
+    let jwks = h
+        .auth()
+        .get_jwks(GetJwksRequest {})
+        .await
+        .expect("jwks")
+        .into_inner();
+    let claims = Verifier::from_jwks_json(&jwks.jwks_json, &jwks.issuer, &jwks.audience, 0)
+        .expect("verifier")
+        .verify(&exchanged.access_token)
+        .expect("an MTM token");
+    assert_eq!(claims.sub, ana.name);
+    assert_eq!(claims.amr, ["pwd", "mfa"], "MFA is carried over (R3)");
+
+    // A user of another tenant, even when the token names it, is refused.
+    assert_code(
+        exchange(&h, id_token(&key, "admin@fabrikam.com", |_| {})).await,
+        Code::Unauthenticated,
+    );
+    let _ = fabrikam;
+    for bad in [
+        id_token(&key, "ana@contoso.com", |c| c["aud"] = "other-app".into()),
+        id_token(&key, "ana@contoso.com", |c| {
+            c["exp"] = (chrono_now() - 3600).into();
+            c["nbf"] = (chrono_now() - 7200).into();
+        }),
+        id_token(&key, "ana@contoso.com", |c| {
+            c["nbf"] = (chrono_now() + 3600).into()
+        }),
+        id_token(&key, "nobody@contoso.com", |_| {}),
+        id_token(&KeyMaterial::generate(), "ana@contoso.com", |_| {}),
+        id_token(
+            &KeyMaterial {
+                kid: key.kid.clone(),
+                ..KeyMaterial::generate()
+            },
+            "ana@contoso.com",
+            |_| {},
+        ),
+        id_token(&key, "ana@contoso.com", |c| {
+            c["iss"] = "https://login.evil.com".into()
+        }),
+        "garbage".to_owned(),
+    ] {
+        assert_code(exchange(&h, bad).await, Code::Unauthenticated);
+    }
+
+    // The issuer rotates its keys: the new document replaces the old.
+    let rotated = KeyMaterial::generate();
+    h.directory()
+        .update_identity_provider(as_principal(
+            UpdateIdentityProviderRequest {
+                identity_provider: Some(IdentityProvider {
+                    name: provider.name.clone(),
+                    jwks_json: jwks_json([(rotated.kid.as_str(), rotated.x.as_str())]),
+                    etag: provider.etag.clone(),
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["jwks_json".into()],
+                }),
+            },
+            contoso.clone(),
+        ))
+        .await
+        .expect("update keys");
+    exchange(&h, id_token(&rotated, "ana@contoso.com", |_| {}))
+        .await
+        .expect("new key accepted");
+    assert_code(
+        exchange(&h, id_token(&key, "ana@contoso.com", |_| {})).await,
+        Code::Unauthenticated,
+    );
+
+    h.directory()
+        .delete_identity_provider(as_principal(
+            DeleteIdentityProviderRequest {
+                name: provider.name.clone(),
+                etag: String::new(),
+            },
+            contoso.clone(),
+        ))
+        .await
+        .expect("delete");
+    assert_code(
+        exchange(&h, id_token(&rotated, "ana@contoso.com", |_| {})).await,
+        Code::Unauthenticated,
+    );
+    h.stop().await;
+}
+on_both_stores!(
+    r2_external_issuer_signs_in_only_its_own_tenants_users,
+    r2_external_issuer_signs_in_only_its_own_tenants_users_postgres,
+    r2_external_issuer_signs_in_only_its_own_tenants_users_on
+);
+
+async fn an_issuer_is_trusted_by_one_tenant_and_needs_a_usable_jwks_on(store: Store) {
+    let h = Harness::start(store).await;
+    let contoso = admin_of(&h.create_tenant("contoso", "contoso.com").await);
+    let fabrikam: Principal = admin_of(&h.create_tenant("fabrikam", "fabrikam.com").await);
+    let key = KeyMaterial::generate();
+    h.directory()
+        .create_identity_provider(as_principal(
+            provider_request("contoso", &key),
+            contoso.clone(),
+        ))
+        .await
+        .expect("trust issuer");
+    assert_code(
+        h.directory()
+            .create_identity_provider(as_principal(
+                provider_request("fabrikam", &key),
+                fabrikam.clone(),
+            ))
+            .await,
+        Code::AlreadyExists,
+    );
+    let mut bad = provider_request("fabrikam", &key);
+    if let Some(p) = bad.identity_provider.as_mut() {
+        p.issuer = "https://login.fabrikam.com".into();
+        p.jwks_json = r#"{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0"}]}"#.into();
+    }
+    assert_invalid_field(
+        h.directory()
+            .create_identity_provider(as_principal(bad, fabrikam.clone()))
+            .await,
+        "identity_provider.jwks_json",
+    );
+    h.stop().await;
+}
+on_both_stores!(
+    an_issuer_is_trusted_by_one_tenant_and_needs_a_usable_jwks,
+    an_issuer_is_trusted_by_one_tenant_and_needs_a_usable_jwks_postgres,
+    an_issuer_is_trusted_by_one_tenant_and_needs_a_usable_jwks_on
+);

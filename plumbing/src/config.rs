@@ -1,0 +1,143 @@
+//! Command-line settings every MTM server shares, each with an `MTM_*` environment fallback.
+//! Services embed [`ServerArgs`] with `#[command(flatten)]` and add their own.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::telemetry::LogFormat;
+use crate::tls::{TlsError, TlsMaterial};
+
+/// Settings shared by every server.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on (defaults to the service's well-known port on 127.0.0.1).
+    #[arg(long, env = "MTM_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Optional plaintext address serving only `grpc.health.v1`, for Kubernetes probes, which
+    /// cannot present a client certificate.
+    #[arg(long, env = "MTM_HEALTH_LISTEN")]
+    pub health_listen: Option<SocketAddr>,
+
+    /// PEM certificate of this service (also its client certificate towards other services).
+    #[arg(long, env = "MTM_TLS_CERT")]
+    pub tls_cert: PathBuf,
+
+    /// PEM private key of this service.
+    #[arg(long, env = "MTM_TLS_KEY")]
+    pub tls_key: PathBuf,
+
+    /// PEM CA certificate that peers' certificates must chain to.
+    #[arg(long, env = "MTM_TLS_CA")]
+    pub tls_ca: PathBuf,
+
+    /// Largest gRPC message accepted or sent, in bytes.
+    #[arg(long, env = "MTM_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// Deadline for a request that does not carry a shorter one, in seconds.
+    #[arg(long, env = "MTM_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// How long in-flight requests may take to finish after SIGTERM, in seconds.
+    #[arg(long, env = "MTM_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log line format on standard error.
+    #[arg(long, env = "MTM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Write the bound address here once listening (for supervisors that start the service on
+    /// port 0).
+    #[arg(long, env = "MTM_BOUND_ADDR_FILE")]
+    pub bound_addr_file: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    /// Settings for a test server with the given TLS files, listening on `127.0.0.1:0`.
+    pub fn for_test(tls_cert: PathBuf, tls_key: PathBuf, tls_ca: PathBuf) -> Self {
+        Self {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            health_listen: None,
+            tls_cert,
+            tls_key,
+            tls_ca,
+            max_message_bytes: 4 * 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 5,
+            log_format: LogFormat::Text,
+            bound_addr_file: None,
+        }
+    }
+
+    /// The listen address, or `127.0.0.1:<default_port>`.
+    pub fn listen_or(&self, default_port: u16) -> SocketAddr {
+        self.listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port)))
+    }
+
+    /// Reads the TLS files named by the settings.
+    pub fn tls(&self) -> Result<TlsMaterial, TlsError> {
+        TlsMaterial::load(&self.tls_cert, &self.tls_key, &self.tls_ca)
+    }
+
+    /// The per-request deadline.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The drain period after a shutdown signal.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// Settings of a backend: the shared ones plus who may call it.
+#[derive(Clone, Debug, clap::Args)]
+pub struct BackendArgs {
+    /// Settings shared by every server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// SPIFFE identities allowed to call this service, comma-separated (defaults to the
+    /// service's known callers).
+    #[arg(long, env = "MTM_ALLOWED_PEERS", value_delimiter = ',', value_parser = parse_spiffe_id)]
+    pub allowed_peers: Vec<String>,
+}
+
+impl BackendArgs {
+    /// The configured allow-list, or the SPIFFE identities of `default_callers`.
+    pub fn allowed_peers_or(&self, default_callers: &[&str]) -> Vec<String> {
+        if self.allowed_peers.is_empty() {
+            default_callers
+                .iter()
+                .map(|service| crate::devcerts::spiffe_id(service))
+                .collect()
+        } else {
+            self.allowed_peers.clone()
+        }
+    }
+}
+
+/// Checks that every allowed peer is a `spiffe://` identity.
+pub fn parse_spiffe_id(value: &str) -> Result<String, String> {
+    match value.strip_prefix("spiffe://") {
+        Some(rest) if rest.contains('/') && !rest.starts_with('/') => Ok(value.to_owned()),
+        _ => Err(format!(
+            "`{value}` is not a spiffe identity such as spiffe://mtm/gateway"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spiffe_ids_are_checked() {
+        assert!(parse_spiffe_id("spiffe://mtm/gateway").is_ok());
+        assert!(parse_spiffe_id("gateway").is_err());
+        assert!(parse_spiffe_id("spiffe://mtm").is_err());
+    }
+}

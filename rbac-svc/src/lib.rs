@@ -1,0 +1,146 @@
+//! rbac-svc: owns the permission catalogue, customer and partner roles, role assignments with scopes, and the decisions made from them.
+//!
+//! `serve` runs the service on a bound listener until the shutdown token is cancelled; `main`
+//! only parses the configuration and calls it.
+
+pub mod catalogue;
+pub mod error;
+pub mod follow;
+pub mod index;
+pub mod names;
+pub mod roles;
+pub mod service;
+pub mod state;
+pub mod store;
+
+use std::sync::{Arc, Mutex};
+
+use mtm_plumbing::CancellationToken;
+use mtm_plumbing::config::BackendArgs;
+use mtm_plumbing::server::{Assembly, ServeError};
+use mtm_proto::mtm::rbac::v1::decision_service_server::DecisionServiceServer;
+use mtm_proto::mtm::rbac::v1::permission_service_server::PermissionServiceServer;
+use mtm_proto::mtm::rbac::v1::rbac_internal_service_server::RbacInternalServiceServer;
+use mtm_proto::mtm::rbac::v1::role_service_server::RoleServiceServer;
+use tokio::net::TcpListener;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// The service's name in logs, traces and certificates.
+pub const SERVICE_NAME: &str = "rbac-svc";
+
+/// The port the service listens on when no address is configured.
+pub const DEFAULT_PORT: u16 = 50053;
+
+/// The services that call this one, allowed unless `--allowed-peers` says otherwise.
+pub const DEFAULT_CALLERS: &[&str] = &["gateway", "tenancy-svc"];
+
+/// The store used when none is configured.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://.mtm-data/rbac-svc.db";
+
+/// Configuration, from flags with `MTM_*` environment fallbacks.
+#[derive(Clone, Debug, clap::Parser)]
+#[command(
+    name = "rbac-svc",
+    version,
+    about = "MTM authorization service: the permission catalogue, customer and partner roles, scoped assignments, and Check / BatchCheck / ResolveScope decisions."
+)]
+pub struct Config {
+    /// Listener, TLS and caller settings.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+
+    /// The store: `sqlite://PATH` (created on first use) or `postgres://HOST/DATABASE`
+    /// (created on first use). Several replicas share one PostgreSQL database.
+    #[arg(long, env = "MTM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened, migrated or loaded into the index.
+    #[error("opening the store: {0}")]
+    Store(#[from] error::Error),
+    /// The server failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+/// Serves the service over mutual TLS on `listener` until `shutdown` is cancelled. The store
+/// is opened and the decision index built in the background: until it is, the server's overall
+/// health (`""`) is NOT_SERVING and every call answers UNAVAILABLE. If the store cannot be
+/// opened, the server stops and returns the error.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    health_listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> Result<(), StartError> {
+    let ready = state::Ready::default();
+    let assembly = Assembly::new()
+        .add_service(PermissionServiceServer::new(
+            service::permission::Permissions,
+        ))
+        .add_service(DecisionServiceServer::new(
+            service::decision::Decisions::new(ready.clone()),
+        ))
+        .add_service(RbacInternalServiceServer::new(
+            service::internal::Internal::new(ready.clone()),
+        ))
+        .add_service(RoleServiceServer::new(service::roles::Roles::new(
+            ready.clone(),
+        )));
+    let health = assembly.health();
+    health
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
+    let failure = Arc::new(Mutex::new(None));
+    let background = tokio::spawn(build_and_follow(
+        config.database_url.clone(),
+        ready,
+        health,
+        failure.clone(),
+        shutdown.clone(),
+    ));
+    let served = assembly
+        .serve_backend(
+            &config.backend,
+            DEFAULT_CALLERS,
+            listener,
+            health_listener,
+            shutdown,
+        )
+        .await;
+    background.abort();
+    let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(error) = failed {
+        return Err(StartError::Store(error));
+    }
+    Ok(served?)
+}
+
+/// Builds the index, reports SERVING, then follows other replicas' revisions
+/// ([`follow::follow`]). A store that cannot be opened stops the server.
+async fn build_and_follow(
+    url: String,
+    ready: state::Ready,
+    health: HealthReporter,
+    failure: Arc<Mutex<Option<error::Error>>>,
+    shutdown: CancellationToken,
+) {
+    let state = match state::State::open(&url).await {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::error!(%error, "opening the store failed");
+            *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+            shutdown.cancel();
+            return;
+        }
+    };
+    ready.set(state.clone());
+    if !shutdown.is_cancelled() {
+        health.set_service_status("", ServingStatus::Serving).await;
+    }
+    follow::follow(state, shutdown).await;
+}

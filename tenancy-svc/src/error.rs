@@ -1,0 +1,153 @@
+//! The service's one error type and its single mapping to gRPC statuses.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Everything a tenancy-svc handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Malformed input: one `(field, description)` per bad field.
+    #[error("invalid argument: {0:?}")]
+    Invalid(Vec<(String, String)>),
+    /// Missing, or outside the caller's reach (answered identically, R37).
+    #[error("{kind} {name} not found")]
+    NotFound {
+        /// The resource type, e.g. `invitation`.
+        kind: &'static str,
+        /// The name as requested.
+        name: String,
+    },
+    /// The state forbids the act.
+    #[error("failed precondition {subject}: {description}")]
+    Precondition {
+        /// A short violation type, e.g. `INVITATION_NOT_PENDING`.
+        kind: &'static str,
+        /// The resource concerned.
+        subject: String,
+        /// What is wrong, for people.
+        description: String,
+    },
+    /// The id or name is taken.
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    /// A stale etag.
+    #[error("stale etag for {0}")]
+    Aborted(String),
+    /// The caller sees the target but may not do this.
+    #[error("permission denied: {0}")]
+    Denied(String),
+    /// A store failure.
+    #[error("store: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Another service answered with an error.
+    #[error("{service} answered {status}")]
+    Upstream {
+        /// Which service.
+        service: &'static str,
+        /// Its status.
+        status: Status,
+    },
+    /// A status built elsewhere (list filters and page tokens).
+    #[error("{0}")]
+    Status(Status),
+    /// The configuration cannot be used.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Start-up failed.
+    #[error("serving: {0}")]
+    Serve(#[from] mtm_plumbing::server::ServeError),
+    /// The store could not be opened.
+    #[error("opening the store: {0}")]
+    Store(#[from] mtm_plumbing::store::StoreError),
+}
+
+/// A `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// INVALID_ARGUMENT for one field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self::Invalid(vec![(field.into(), description.into())])
+    }
+
+    /// FAILED_PRECONDITION of `kind` about `subject`.
+    pub fn precondition(
+        kind: &'static str,
+        subject: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
+        Self::Precondition {
+            kind,
+            subject: subject.into(),
+            description: description.into(),
+        }
+    }
+
+    /// NOT_FOUND for `name`.
+    pub fn not_found(kind: &'static str, name: impl Into<String>) -> Self {
+        Self::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+
+    /// The error of a failed call to `service`.
+    pub fn upstream(service: &'static str) -> impl FnOnce(Status) -> Self {
+        move |status| Self::Upstream { service, status }
+    }
+}
+
+impl From<mtm_plumbing::status::FieldError> for Error {
+    fn from(error: mtm_plumbing::status::FieldError) -> Self {
+        Self::Invalid(vec![(error.field, error.description)])
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Invalid(fields) => {
+                let mut violations = mtm_plumbing::status::Violations::new();
+                for (field, description) in fields {
+                    violations.add(field, description);
+                }
+                violations
+                    .into_result()
+                    .err()
+                    .unwrap_or_else(|| Status::invalid_argument("invalid argument"))
+            }
+            Error::NotFound { kind, name } => Status::with_error_details(
+                Code::NotFound,
+                format!("{kind} {name} not found"),
+                ErrorDetails::with_resource_info(kind, name.clone(), "", ""),
+            ),
+            Error::Precondition {
+                kind,
+                subject,
+                description,
+            } => Status::with_error_details(
+                Code::FailedPrecondition,
+                description.clone(),
+                ErrorDetails::with_precondition_failure_violation(kind, subject, description),
+            ),
+            Error::AlreadyExists(name) => Status::with_error_details(
+                Code::AlreadyExists,
+                format!("{name} already exists"),
+                ErrorDetails::with_resource_info("", name.clone(), "", ""),
+            ),
+            Error::Aborted(name) => {
+                Status::aborted(format!("{name} changed since it was read (stale etag)"))
+            }
+            Error::Denied(message) => Status::permission_denied(message),
+            Error::Status(status) => status,
+            Error::Upstream { service, status } => match status.code() {
+                Code::Unavailable | Code::DeadlineExceeded => {
+                    tracing::warn!(service, status = %status, "a service did not answer");
+                    Status::new(status.code(), format!("{service} is not available"))
+                }
+                _ => mtm_plumbing::status::internal(&Error::Upstream { service, status }),
+            },
+            other => mtm_plumbing::status::internal(&other),
+        }
+    }
+}
