@@ -52,7 +52,7 @@ impl TokenAuth {
     }
 
     /// The claims of `token`, refreshing the keys once when it names an unknown one.
-    async fn verify(&self, token: &str) -> Result<AccessClaims, Status> {
+    pub(crate) async fn verify(&self, token: &str) -> Result<AccessClaims, Status> {
         let cached = self.keys.read().await.clone();
         let outcome = match &cached {
             Some((verifier, _)) => verifier.verify(token),
@@ -79,7 +79,7 @@ fn refused(error: &TokenError) -> Status {
     Status::unauthenticated(error.to_string())
 }
 
-fn bearer(metadata: &MetadataMap) -> Result<&str, Status> {
+pub(crate) fn bearer(metadata: &MetadataMap) -> Result<&str, Status> {
     metadata
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -92,17 +92,29 @@ fn bearer(metadata: &MetadataMap) -> Result<&str, Status> {
         .ok_or_else(|| Status::unauthenticated("a bearer token is required"))
 }
 
-#[tonic::async_trait]
-impl Authenticate for TokenAuth {
-    async fn principal(&self, metadata: &MetadataMap) -> Result<Principal, Status> {
+/// A verified caller with the per-user preferences the gateway itself acts on.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    /// The principal.
+    pub principal: Principal,
+    /// Whether the user turned on the *all tickets* view (R25); never for the operator.
+    pub all_tickets_view_enabled: bool,
+}
+
+impl TokenAuth {
+    /// The caller of a request with its preferences, or UNAUTHENTICATED.
+    pub async fn caller(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
         let claims = self.verify(bearer(metadata)?).await?;
         if claims.operator {
-            return Ok(Principal {
-                user: claims.sub,
-                upn: claims.upn,
-                amr: claims.amr,
-                operator: true,
-                ..Default::default()
+            return Ok(Caller {
+                principal: Principal {
+                    user: claims.sub,
+                    upn: claims.upn,
+                    amr: claims.amr,
+                    operator: true,
+                    ..Default::default()
+                },
+                all_tickets_view_enabled: false,
             });
         }
         let resolved = PrincipalInternalServiceClient::new(self.identity.clone())
@@ -122,7 +134,17 @@ impl Authenticate for TokenAuth {
         }
         let mut principal = resolved.principal.unwrap_or_default();
         principal.amr = claims.amr;
-        Ok(principal)
+        Ok(Caller {
+            principal,
+            all_tickets_view_enabled: resolved.all_tickets_view_enabled,
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl Authenticate for TokenAuth {
+    async fn principal(&self, metadata: &MetadataMap) -> Result<Principal, Status> {
+        Ok(self.caller(metadata).await?.principal)
     }
 }
 

@@ -1,8 +1,13 @@
 //! Forwarding public calls to the backend that owns them, after authenticating the caller and
-//! deciding the call's permission with rbac-svc (ARCHITECTURE.md, "Requests").
+//! deciding the call's permission with rbac-svc (ARCHITECTURE.md, "Requests"), applying the
+//! customer's partner-MFA requirement (R3) and change control (R29) on the way, and auditing
+//! the calls it refuses (R28).
 
+pub mod approval;
 pub mod decide;
+pub mod denials;
 pub mod raw_codec;
 pub mod routes;
 pub mod schema;
 pub mod service;
+pub mod visibility;

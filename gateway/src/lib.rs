@@ -4,10 +4,18 @@
 //! `serve` runs the gateway on a bound listener until the shutdown token is cancelled; `main`
 //! only parses the configuration and calls it.
 
+mod audit;
 mod auth;
 mod backends;
+mod change_control;
+mod decisions;
 mod forward;
+mod limits;
+mod mfa;
+mod request_id;
 mod status;
+mod tickets;
+mod workspace;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,12 +25,16 @@ use mtm_plumbing::client::ChannelError;
 use mtm_plumbing::config::ServerArgs;
 use mtm_plumbing::server::{Access, Assembly, ServeError};
 use mtm_plumbing::tls::{TlsError, TlsMaterial};
+use mtm_proto::mtm::audit::v1::audit_service_server::AuditServiceServer;
 use mtm_proto::mtm::gateway::v1::status_service_server::StatusServiceServer;
+use mtm_proto::mtm::gateway::v1::workspace_service_server::WorkspaceServiceServer;
+use mtm_proto::mtm::rbac::v1::decision_service_server::DecisionServiceServer;
 use tokio::net::TcpListener;
 
 pub use backends::Backends;
 pub use forward::service::FORWARDED_SERVICES;
 use forward::service::{Forwarded, Forwarder};
+pub use limits::LimitArgs;
 
 /// The service's name in logs, traces and certificates.
 pub const SERVICE_NAME: &str = "gateway";
@@ -74,6 +86,10 @@ pub struct Config {
     /// rooms-svc endpoint.
     #[arg(long, env = "MTM_ROOMS_URL", default_value = "https://127.0.0.1:50054")]
     pub rooms_url: String,
+
+    /// Per-tenant rate limits on every public call.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Why the gateway stopped with an error.
@@ -105,11 +121,30 @@ pub async fn serve(
     };
     let backends = Backends::connect(&config, &mtls)?;
     let auth = Arc::new(auth::TokenAuth::new(backends.identity.clone()));
+    let workspace = WorkspaceServiceServer::new(workspace::Workspace::new(auth.clone(), &backends))
+        .max_decoding_message_size(settings.max_message_bytes)
+        .max_encoding_message_size(settings.max_message_bytes);
+    let decisions =
+        DecisionServiceServer::new(decisions::PublicDecisions::new(auth.clone(), &backends))
+            .max_decoding_message_size(settings.max_message_bytes)
+            .max_encoding_message_size(settings.max_message_bytes);
+    let audit = AuditServiceServer::new(audit::MergedAudit::new(auth.clone(), backends.clone()))
+        .max_decoding_message_size(settings.max_message_bytes)
+        .max_encoding_message_size(settings.max_message_bytes);
+    let all_tickets = tickets::server(auth.clone(), backends.clone(), settings.max_message_bytes);
+    let public_layers = tower::ServiceBuilder::new()
+        .layer(request_id::RequestIdLayer)
+        .layer(limits::TenantLimitLayer::new(&config.limits, auth.clone()));
     let forwarder = Arc::new(Forwarder::new(auth, backends.clone()));
     let status = StatusServiceServer::new(status::Status::new(backends))
         .max_decoding_message_size(settings.max_message_bytes)
         .max_encoding_message_size(settings.max_message_bytes);
     mount_forwarded(Assembly::new().add_service(status), &forwarder)
+        .add_service(audit)
+        .add_service(workspace)
+        .add_service(decisions)
+        .add_service(all_tickets)
+        .route_layer(public_layers)
         .serve(
             settings,
             &public,

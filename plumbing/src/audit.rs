@@ -126,7 +126,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, record: &AuditRecord) -> Result<
 }
 
 /// The W3C trace id of the current span, or empty outside a trace.
-fn current_trace_id() -> String {
+pub fn current_trace_id() -> String {
     use opentelemetry::trace::TraceContextExt;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
     let context = tracing::Span::current().context();

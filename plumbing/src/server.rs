@@ -3,8 +3,10 @@
 //! backends, server-only for the public gateway), the peer allow-list, a span per request, a
 //! default deadline, and graceful shutdown (health NOT_SERVING, stop accepting, drain).
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -46,12 +48,27 @@ pub enum Access {
     Public,
 }
 
+/// A future that completes when a server's services are ready to answer.
+type Readiness = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// The services of one server, collected before it starts.
 pub struct Assembly {
     routes: RoutesBuilder,
     names: Vec<&'static str>,
     health: HealthReporter,
+    ready: Option<Readiness>,
+    wrap_routes: Option<RouteWrapper>,
 }
+
+/// Every routed request of a server behind one type-erased service.
+pub type RoutedService = tower::util::BoxCloneSyncService<
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    std::convert::Infallible,
+>;
+
+/// Puts a binary's own layer in front of its routes.
+type RouteWrapper = Box<dyn FnOnce(tonic::service::Routes) -> RoutedService + Send>;
 
 impl Default for Assembly {
     fn default() -> Self {
@@ -66,6 +83,8 @@ impl Assembly {
             routes: RoutesBuilder::default(),
             names: Vec::new(),
             health: HealthReporter::new(),
+            ready: None,
+            wrap_routes: None,
         }
     }
 
@@ -74,7 +93,42 @@ impl Assembly {
         self.health.clone()
     }
 
-    /// Mounts one gRPC service; it is advertised through reflection and reported SERVING.
+    /// Holds health at NOT_SERVING, for the server as a whole (`""`) and every mounted
+    /// service, until `ready` completes, then reports them SERVING (unless shutdown began
+    /// first). The listener accepts meanwhile, so health checks and watches get answers while
+    /// the services load. Without it, the services are SERVING as soon as the server starts.
+    pub fn ready_when<F>(mut self, ready: F) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.ready = Some(Box::pin(ready));
+        self
+    }
+
+    /// Puts `layer` in front of every routed request (inside the per-request span and the
+    /// peer allow-list), for what one binary applies to all of its services: the gateway's
+    /// request ids and rate limits.
+    pub fn route_layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<tonic::service::Routes> + Send + 'static,
+        L::Service: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = std::convert::Infallible,
+            > + Clone
+            + Send
+            + Sync
+            + 'static,
+        <L::Service as tower::Service<http::Request<tonic::body::Body>>>::Future: Send + 'static,
+    {
+        self.wrap_routes = Some(Box::new(move |routes| {
+            RoutedService::new(layer.layer(routes))
+        }));
+        self
+    }
+
+    /// Mounts one gRPC service; it is advertised through reflection and reported SERVING
+    /// (once ready, with [`Assembly::ready_when`]).
     pub fn add_service<S>(mut self, service: S) -> Self
     where
         S: tower::Service<
@@ -126,10 +180,15 @@ impl Assembly {
         health_listener: Option<TcpListener>,
         shutdown: CancellationToken,
     ) -> Result<(), ServeError> {
-        for name in &self.names {
-            self.health
-                .set_service_status(*name, ServingStatus::Serving)
-                .await;
+        let ready = self.ready.take();
+        if ready.is_some() {
+            set_status(&self.health, &self.names, ServingStatus::NotServing).await;
+        } else {
+            for name in &self.names {
+                self.health
+                    .set_service_status(*name, ServingStatus::Serving)
+                    .await;
+            }
         }
         let health_service = tonic_health::pb::health_server::HealthServer::new(
             HealthService::from_health_reporter(self.health.clone()),
@@ -140,14 +199,23 @@ impl Assembly {
             .add_service(health_service.clone())
             .add_service(v1)
             .add_service(v1alpha);
-        let routes = self.routes.routes();
+        let routes = match self.wrap_routes.take() {
+            Some(wrap) => wrap(self.routes.routes()),
+            None => RoutedService::new(self.routes.routes()),
+        };
 
         let draining = shutdown.clone();
         let health = self.health.clone();
         let names = self.names.clone();
         tokio::spawn(async move {
+            if let Some(ready) = ready {
+                tokio::select! {
+                    () = ready => set_status(&health, &names, ServingStatus::Serving).await,
+                    () = draining.cancelled() => {}
+                }
+            }
             draining.cancelled().await;
-            mark_not_serving(&health, &names).await;
+            set_status(&health, &names, ServingStatus::NotServing).await;
         });
 
         let health_only = health_listener.map(|listener| {
@@ -207,14 +275,11 @@ fn reflection<'b>(names: &[&'static str]) -> tonic_reflection::server::Builder<'
 /// The name of the standard health service.
 pub const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 
-async fn mark_not_serving(health: &HealthReporter, names: &[&'static str]) {
-    health
-        .set_service_status("", ServingStatus::NotServing)
-        .await;
+/// Reports `status` for the server as a whole (`""`) and for every service in `names`.
+async fn set_status(health: &HealthReporter, names: &[&'static str], status: ServingStatus) {
+    health.set_service_status("", status).await;
     for name in names {
-        health
-            .set_service_status(*name, ServingStatus::NotServing)
-            .await;
+        health.set_service_status(*name, status).await;
     }
 }
 
@@ -342,4 +407,138 @@ pub fn shutdown_on_signals() -> CancellationToken {
         cancel.cancel();
     });
     token
+}
+
+#[cfg(test)]
+mod tests {
+    use mtm_proto::mtm::gateway::v1::status_service_server::{StatusService, StatusServiceServer};
+    use mtm_proto::mtm::gateway::v1::{GetStatusRequest, GetStatusResponse};
+    use tonic::transport::Channel;
+    use tonic_health::pb::health_check_response::ServingStatus as Wire;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+
+    use super::*;
+    use crate::devcerts::DevCa;
+
+    /// A service to mount; its answers do not matter here.
+    struct Idle;
+
+    #[tonic::async_trait]
+    impl StatusService for Idle {
+        async fn get_status(
+            &self,
+            _request: tonic::Request<GetStatusRequest>,
+        ) -> Result<tonic::Response<GetStatusResponse>, tonic::Status> {
+            Ok(tonic::Response::new(GetStatusResponse::default()))
+        }
+    }
+
+    const IDLE: &str = "mtm.gateway.v1.StatusService";
+
+    async fn status(health: &mut HealthClient<Channel>, service: &str) -> i32 {
+        health
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .expect("health check")
+            .into_inner()
+            .status
+    }
+
+    async fn next(updates: &mut tonic::Streaming<HealthCheckResponse>) -> i32 {
+        updates
+            .message()
+            .await
+            .expect("health update")
+            .expect("the watch stream goes on")
+            .status
+    }
+
+    /// Serves an assembly with `Idle` mounted (ready when `ready` completes, if given) and a
+    /// plaintext health listener; returns a health client and the shutdown token.
+    async fn serve_idle(
+        ready: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) -> (
+        HealthClient<Channel>,
+        CancellationToken,
+        tokio::task::JoinHandle<Result<(), ServeError>>,
+    ) {
+        let ca = DevCa::generate("test CA").expect("CA");
+        let issued = ca.issue("gateway").expect("certificate");
+        let tls = TlsMaterial::from_pem(&issued.cert_pem, &issued.key_pem, &ca.ca_pem());
+        let settings = ServerArgs::for_test("cert".into(), "key".into(), "ca".into());
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let health_listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let health_addr = health_listener.local_addr().expect("address");
+        let mut assembly = Assembly::new().add_service(StatusServiceServer::new(Idle));
+        if let Some(ready) = ready {
+            assembly = assembly.ready_when(async move {
+                let _ = ready.await;
+            });
+        }
+        let shutdown = CancellationToken::new();
+        let token = shutdown.clone();
+        let task = tokio::spawn(async move {
+            assembly
+                .serve(
+                    &settings,
+                    &tls,
+                    Access::Public,
+                    listener,
+                    Some(health_listener),
+                    token,
+                )
+                .await
+        });
+        let channel = Channel::from_shared(format!("http://{health_addr}"))
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect to the health listener");
+        (HealthClient::new(channel), shutdown, task)
+    }
+
+    #[tokio::test]
+    async fn services_held_until_ready_report_not_serving_then_serving() {
+        let (go, ready) = tokio::sync::oneshot::channel();
+        let (mut health, shutdown, task) = serve_idle(Some(ready)).await;
+        let mut overall = health
+            .watch(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .expect("health watch")
+            .into_inner();
+        assert_eq!(next(&mut overall).await, Wire::NotServing as i32);
+        assert_eq!(status(&mut health, IDLE).await, Wire::NotServing as i32);
+
+        go.send(()).expect("the server waits for readiness");
+        assert_eq!(next(&mut overall).await, Wire::Serving as i32);
+        assert_eq!(status(&mut health, IDLE).await, Wire::Serving as i32);
+
+        shutdown.cancel();
+        assert_eq!(next(&mut overall).await, Wire::NotServing as i32);
+        task.await.expect("server task").expect("clean stop");
+    }
+
+    #[tokio::test]
+    async fn services_never_ready_stay_not_serving_until_shutdown() {
+        let (_go, ready) = tokio::sync::oneshot::channel::<()>();
+        let (mut health, shutdown, task) = serve_idle(Some(ready)).await;
+        assert_eq!(status(&mut health, "").await, Wire::NotServing as i32);
+        assert_eq!(status(&mut health, IDLE).await, Wire::NotServing as i32);
+        shutdown.cancel();
+        task.await.expect("server task").expect("clean stop");
+    }
+
+    #[tokio::test]
+    async fn services_without_a_readiness_future_are_serving_at_once() {
+        let (mut health, shutdown, task) = serve_idle(None).await;
+        assert_eq!(status(&mut health, "").await, Wire::Serving as i32);
+        assert_eq!(status(&mut health, IDLE).await, Wire::Serving as i32);
+        shutdown.cancel();
+        task.await.expect("server task").expect("clean stop");
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod context;
+pub mod cursor;
 pub mod demo;
 pub mod error;
 pub mod locator;

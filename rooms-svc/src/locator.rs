@@ -3,6 +3,7 @@
 //! closed when idle, and the pool of the least recently used store is closed first when the
 //! cap is reached.
 
+mod provisioned;
 mod target;
 
 use std::collections::HashMap;
@@ -295,17 +296,57 @@ impl Locator {
         }
     }
 
-    /// Applies audit retention to every open store.
-    pub async fn purge_open_stores(&self) {
-        let open: Vec<(CustomerId, Arc<Pool>)> = self
-            .lock_open()
-            .iter()
-            .map(|(id, entry)| (id.clone(), entry.pool.clone()))
-            .collect();
-        for (customer, pool) in open {
-            if let Err(error) = crate::store::retention::purge(&pool.0, &customer).await {
-                tracing::warn!(customer = %customer, %error, "audit retention sweep failed");
+    /// Every customer with a store, open or not, in id order.
+    pub async fn provisioned(&self) -> Result<Vec<CustomerId>, Error> {
+        provisioned::provisioned(&self.settings.templates).await
+    }
+
+    /// Applies audit retention (R28) to every provisioned store. Stores that are closed are
+    /// opened one at a time through the cache, so the pool cap holds, and closed again
+    /// afterwards unless a call started using them meanwhile. Returns how many stores were
+    /// swept.
+    pub async fn purge_all_stores(&self) -> Result<usize, Error> {
+        let mut swept = 0;
+        for customer in self.provisioned().await? {
+            let was_open = self.lock_open().contains_key(&customer);
+            let store = match self.open(&customer).await {
+                Ok(store) => store,
+                Err(Error::NotFound { .. }) => continue,
+                Err(error) => {
+                    tracing::warn!(customer = %customer, %error, "audit retention sweep could not open a store");
+                    continue;
+                }
+            };
+            match crate::store::retention::purge(store.db(), &customer).await {
+                Ok(purged) => {
+                    swept += 1;
+                    if purged > 0 {
+                        tracing::info!(customer = %customer, purged, "audit records past retention deleted");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(customer = %customer, %error, "audit retention sweep failed");
+                }
             }
+            drop(store);
+            if !was_open {
+                self.close_if_unused(&customer).await;
+            }
+        }
+        Ok(swept)
+    }
+
+    /// Closes the customer's pool when no call holds it.
+    async fn close_if_unused(&self, customer: &CustomerId) {
+        let unused = {
+            let mut open = self.lock_open();
+            let idle = open
+                .get(customer)
+                .is_some_and(|entry| Arc::strong_count(&entry.pool) == 1);
+            if idle { open.remove(customer) } else { None }
+        };
+        if let Some(entry) = unused {
+            close_now(entry.pool).await;
         }
     }
 
@@ -323,7 +364,10 @@ impl Locator {
                 _ = ticker.tick() => {
                     if last_purge.elapsed() >= Duration::from_secs(24 * 3600) {
                         last_purge = Instant::now();
-                        self.purge_open_stores().await;
+                        match self.purge_all_stores().await {
+                            Ok(swept) => tracing::info!(swept, "audit retention sweep done"),
+                            Err(error) => tracing::warn!(%error, "audit retention sweep could not list the stores"),
+                        }
                     }
                     let closed = self.close_idle().await;
                     if closed > 0 {

@@ -1,6 +1,6 @@
 //! Sealing enrolment keys at rest: AES-256-GCM under a service secret kept outside the
 //! customer stores, bound to the customer and key version, plus a SHA-256 hash used to check
-//! keys presented by devices.
+//! keys presented by devices. The same secret, under its own label, signs page tokens.
 
 use std::path::Path;
 
@@ -13,6 +13,7 @@ use crate::names::CustomerId;
 /// Seals and unseals enrolment keys.
 pub struct Sealer {
     key: LessSafeKey,
+    page_tokens: ring::hmac::Key,
     random: SystemRandom,
 }
 
@@ -50,10 +51,23 @@ impl Sealer {
         };
         let unbound = UnboundKey::new(&AES_256_GCM, &secret)
             .map_err(|_| Error::Sealing("the sealing secret must be exactly 32 bytes"))?;
+        let mut labelled = b"mtm-rooms-page-tokens|".to_vec();
+        labelled.extend_from_slice(&secret);
+        let page_tokens = ring::hmac::Key::new(
+            ring::hmac::HMAC_SHA256,
+            ring::digest::digest(&ring::digest::SHA256, &labelled).as_ref(),
+        );
         Ok(Self {
             key: LessSafeKey::new(unbound),
+            page_tokens,
             random,
         })
+    }
+
+    /// The key that signs page tokens, derived from the secret under its own label so it
+    /// never equals the sealing key.
+    pub fn page_token_key(&self) -> ring::hmac::Key {
+        self.page_tokens.clone()
     }
 
     /// A new random enrolment key (256 bits, hex).

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use mtm_plumbing::server::Assembly;
 use prost_types::FieldMask;
 
+use crate::cursor::Cursors;
 use crate::error::Error;
 use crate::locator::{Locator, Store};
 use crate::names::CustomerId;
@@ -27,12 +28,23 @@ use crate::sealing::Sealer;
 pub struct State {
     locator: Arc<Locator>,
     sealer: Arc<Sealer>,
+    cursors: Cursors,
 }
 
 impl State {
     /// Handlers over these stores and this sealing secret.
     pub fn new(locator: Arc<Locator>, sealer: Arc<Sealer>) -> Self {
-        Self { locator, sealer }
+        let cursors = Cursors::new(sealer.page_token_key());
+        Self {
+            locator,
+            sealer,
+            cursors,
+        }
+    }
+
+    /// The page token signer of the keyset-paged lists.
+    pub fn cursors(&self) -> &Cursors {
+        &self.cursors
     }
 
     /// The store locator.

@@ -17,12 +17,16 @@ use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
 use tonic::metadata::MetadataMap;
 use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 
 use super::decide::{Refusal, decide, decide_group};
+use super::denials::{Denial, DenialAudit};
 use super::raw_codec::RawCodec;
-use super::routes::{self, Backend, Guard, Route};
-use super::schema;
+use super::routes::{self, Backend, Decide, Guard, Route};
+use super::{schema, visibility};
 use crate::Backends;
+use crate::change_control::{self, ChangeControl, Held};
+use crate::mfa::PartnerMfa;
 
 /// Turns a request's credentials into the verified caller.
 #[tonic::async_trait]
@@ -31,15 +35,57 @@ pub trait Authenticate: Send + Sync + 'static {
     async fn principal(&self, metadata: &MetadataMap) -> Result<Principal, Status>;
 }
 
-/// Everything forwarding needs: who the caller is, rbac-svc for decisions, the backends.
+/// Everything forwarding needs: who the caller is, rbac-svc for decisions, the backends, and
+/// the customer-side policies applied on the way (partner MFA, change control, denial audit).
 pub struct Forwarder {
     auth: Arc<dyn Authenticate>,
-    rbac: DecisionServiceClient<ServiceChannel>,
-    backends: Backends,
+    pub(super) rbac: DecisionServiceClient<ServiceChannel>,
+    pub(super) backends: Backends,
+    mfa: PartnerMfa,
+    pub(super) change_control: ChangeControl,
+    denials: DenialAudit,
 }
 
 /// Metadata a client must never be able to hand to a backend itself.
 const STRIPPED: [&str; 2] = ["authorization", mtm_plumbing::context::CALL_CONTEXT_KEY];
+
+/// The call that changes a customer's partner-MFA setting.
+const UPDATE_SETTINGS: &str = "/mtm.rooms.v1.SettingsService/UpdateSettings";
+
+/// The call by which a customer approves a held partner action.
+const APPROVE: &str = "/mtm.tenancy.v1.ApprovalService/Approve";
+
+/// Where an admitted call acts: a customer and the resource it names.
+pub(super) struct AtCustomer {
+    /// The customer id.
+    pub customer: String,
+    /// The resource named by the call's routing field.
+    pub target: String,
+    /// Whether the caller is a partner user there.
+    pub partner: bool,
+    /// The caller.
+    pub principal: Principal,
+}
+
+/// An admitted call: the context to forward with, and its customer when it acts at one.
+pub(super) struct Admitted {
+    /// The call context (none for anonymous calls).
+    pub context: Option<CallContext>,
+    /// The customer it acts at.
+    pub at: Option<AtCustomer>,
+}
+
+/// How a call is admitted.
+#[derive(Clone, Copy)]
+pub(super) struct Admission<'a> {
+    /// The call's request id.
+    pub request_id: &'a str,
+    /// The approval request being executed, or empty.
+    pub approval_request: &'a str,
+    /// Whether the partner-MFA requirement applies (not to executing an approved action,
+    /// whose requester is not present).
+    pub check_mfa: bool,
+}
 
 impl Forwarder {
     /// A forwarder authenticating with `auth` and forwarding to `backends`.
@@ -47,6 +93,9 @@ impl Forwarder {
         Self {
             auth,
             rbac: DecisionServiceClient::new(backends.rbac.clone()),
+            mfa: PartnerMfa::new(backends.rooms.clone()),
+            change_control: ChangeControl::new(backends.tenancy.clone()),
+            denials: DenialAudit::new(backends.clone()),
             backends,
         }
     }
@@ -60,27 +109,49 @@ impl Forwarder {
         }
     }
 
-    /// Establishes the route's guard and returns the context to forward with.
+    /// Authenticates the caller and establishes the route's guard.
     async fn admit(
         &self,
         route: &Route,
         metadata: &MetadataMap,
         body: &Bytes,
-    ) -> Result<Option<CallContext>, Status> {
-        let request_id = metadata
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let (permission, field, how, partner_side_allowed) = match route.guard {
-            Guard::Anonymous => return Ok(None),
-            Guard::SignedIn => {
-                let principal = self.auth.principal(metadata).await?;
-                return Ok(Some(CallContext {
-                    principal: Some(principal),
-                    request_id,
-                    ..Default::default()
-                }));
+        request_id: &str,
+    ) -> Result<Admitted, Status> {
+        if route.guard == Guard::Anonymous {
+            return Ok(Admitted {
+                context: None,
+                at: None,
+            });
+        }
+        let principal = self.auth.principal(metadata).await?;
+        let how = Admission {
+            request_id,
+            approval_request: "",
+            check_mfa: true,
+        };
+        self.admit_as(route, principal, body, how).await
+    }
+
+    /// Establishes the route's guard for `principal`; refusals at a customer are audited.
+    pub(super) async fn admit_as(
+        &self,
+        route: &Route,
+        principal: Principal,
+        body: &Bytes,
+        how: Admission<'_>,
+    ) -> Result<Admitted, Status> {
+        let mut context = CallContext {
+            request_id: how.request_id.to_owned(),
+            approval_request: how.approval_request.to_owned(),
+            ..Default::default()
+        };
+        let (permission, field, decide_how, partner_side_allowed) = match route.guard {
+            Guard::Anonymous | Guard::SignedIn => {
+                context.principal = Some(principal);
+                return Ok(Admitted {
+                    context: Some(context),
+                    at: None,
+                });
             }
             Guard::Customer {
                 permission,
@@ -93,51 +164,116 @@ impl Forwarder {
                 decide,
             } => (permission, field, decide, true),
         };
-        let principal = self.auth.principal(metadata).await?;
         let method =
             schema::method(route.path).ok_or_else(|| Status::unimplemented("unknown method"))?;
         let message = schema::decode_request(&method, body)?;
         let name = schema::string_at(&message, field);
-        let customer = routes::customer_of(&name).ok_or_else(|| {
-            invalid_field(field, "must name a resource under customers/{customer}")
-        })?;
-        let mut context = CallContext {
-            request_id,
-            ..Default::default()
+        let customer = routes::customer_of(&name)
+            .ok_or_else(|| invalid_field(field, "must name a resource under customers/{customer}"))?
+            .to_owned();
+        let partner = !principal.operator && principal.home_tenant != format!("tenants/{customer}");
+        let at = AtCustomer {
+            customer: customer.clone(),
+            target: name.clone(),
+            partner,
+            principal: principal.clone(),
         };
-        let own_tenant = principal.home_tenant == format!("tenants/{customer}");
-        if partner_side_allowed && !own_tenant {
+        if partner_side_allowed && partner {
+            // tenancy-svc applies the partner-side rules itself; a related partner's users
+            // still meet the customer's MFA requirement.
+            if how.check_mfa
+                && let Some(relationship) = self
+                    .change_control
+                    .relationship(&principal, &customer)
+                    .await?
+            {
+                context.partner_relationship = relationship.name;
+                if let Err(status) = self.mfa.check(&principal, &customer).await {
+                    return Err(self.refuse(route, &at, &context, status).await);
+                }
+            }
             context.principal = Some(principal);
-            return Ok(Some(context));
+            return Ok(Admitted {
+                context: Some(context),
+                at: Some(at),
+            });
         }
         let mut rbac = self.rbac.clone();
-        let refusal = match decide(&mut rbac, &principal, customer, permission, how).await? {
+        let refusal = match decide(&mut rbac, &principal, &customer, permission, decide_how).await?
+        {
             Ok(grant) => {
                 context.scope = grant.scope;
                 context.partner_relationship = grant.partner_relationship;
                 None
+            }
+            Err(Refusal::Invisible) if decide_how == Decide::Scoped => {
+                let visible = visibility::target_visible(
+                    &mut rbac,
+                    self.backends.rooms.clone(),
+                    &principal,
+                    &customer,
+                    permission,
+                    &name,
+                )
+                .await?;
+                Some(if visible {
+                    Refusal::Forbidden
+                } else {
+                    Refusal::Invisible
+                })
             }
             Err(refusal) => Some(refusal),
         };
         let refusal = match (refusal, route.also) {
             (None, Some((also, group_field))) => {
                 let group = schema::string_at(&message, group_field);
-                decide_group(&mut rbac, &principal, customer, also, &group)
+                decide_group(&mut rbac, &principal, &customer, also, &group)
                     .await?
                     .err()
             }
             (refusal, _) => refusal,
         };
-        match refusal {
+        let status = match refusal {
             None => {
+                if partner
+                    && how.check_mfa
+                    && let Err(status) = self.mfa.check(&principal, &customer).await
+                {
+                    return Err(self.refuse(route, &at, &context, status).await);
+                }
                 context.principal = Some(principal);
-                Ok(Some(context))
+                return Ok(Admitted {
+                    context: Some(context),
+                    at: Some(at),
+                });
             }
-            Some(Refusal::Invisible) => Err(Status::not_found(format!("{name} not found"))),
-            Some(Refusal::Forbidden) => Err(Status::permission_denied(format!(
-                "{permission} is needed on {name}"
-            ))),
-        }
+            Some(Refusal::Invisible) => not_found(&name),
+            Some(Refusal::Forbidden) => permission_denied(permission, &name),
+        };
+        Err(self.refuse(route, &at, &context, status).await)
+    }
+
+    /// Audits a refusal at a customer and returns it.
+    async fn refuse(
+        &self,
+        route: &Route,
+        at: &AtCustomer,
+        context: &CallContext,
+        status: Status,
+    ) -> Status {
+        self.denials
+            .record(&Denial {
+                route,
+                principal: &at.principal,
+                customer: &at.customer,
+                target: &at.target,
+                relationship: &context.partner_relationship,
+                request_id: &context.request_id,
+                approval_request: &context.approval_request,
+                status: &status,
+            })
+            .await;
+        status
     }
 
     /// Forwards one unary call along `route`.
@@ -147,7 +283,134 @@ impl Forwarder {
         request: Request<Bytes>,
     ) -> Result<Response<Bytes>, Status> {
         let (metadata, extensions, body) = request.into_parts();
-        let context = self.admit(route, &metadata, &body).await?;
+        let request_id = crate::request_id::of(&metadata);
+        let admitted = self.admit(route, &metadata, &body, &request_id).await?;
+        if let (Some(at), Some(context)) = (&admitted.at, &admitted.context) {
+            self.hold_for_approval(route, at, context, &body).await?;
+        }
+        if route.path == APPROVE
+            && let (Some(at), Some(context)) = (&admitted.at, &admitted.context)
+        {
+            return self
+                .approve(route, at, context, metadata, extensions, body)
+                .await;
+        }
+        let answer = self
+            .send(route, admitted.context.as_ref(), metadata, extensions, body)
+            .await;
+        let Some(at) = &admitted.at else {
+            return answer;
+        };
+        match answer {
+            Ok(response) => {
+                if route.path == UPDATE_SETTINGS {
+                    self.mfa.forget(&at.customer);
+                }
+                Ok(response)
+            }
+            Err(status) if status.code() == tonic::Code::NotFound => Err(self
+                .refine_not_found(route, at, admitted.context.as_ref(), status)
+                .await),
+            Err(status) => Err(status),
+        }
+    }
+
+    /// A partner call of an event type its relationship holds for approval is stored as an
+    /// approval request instead of being forwarded (R29): FAILED_PRECONDITION /
+    /// `APPROVAL_REQUIRED`. Executions of approved requests are never held again.
+    async fn hold_for_approval(
+        &self,
+        route: &Route,
+        at: &AtCustomer,
+        context: &CallContext,
+        body: &Bytes,
+    ) -> Result<(), Status> {
+        if !at.partner || !context.approval_request.is_empty() {
+            return Ok(());
+        }
+        let Some(event) = change_control::event_type(route.path, &at.target) else {
+            return Ok(());
+        };
+        let Some(relationship) = self
+            .change_control
+            .relationship(&at.principal, &at.customer)
+            .await?
+        else {
+            return Ok(());
+        };
+        if !change_control::is_manual(&relationship, event) {
+            return Ok(());
+        }
+        let method =
+            schema::method(route.path).ok_or_else(|| Status::unimplemented("unknown method"))?;
+        let stored = self
+            .change_control
+            .submit(
+                Held {
+                    relationship: &relationship.name,
+                    event,
+                    path: route.path,
+                    message_type: method.input().full_name(),
+                    body,
+                    target: &at.target,
+                    principal: &at.principal,
+                    request_id: &context.request_id,
+                },
+                context,
+            )
+            .await?;
+        tracing::info!(approval_request = %stored.name, "partner action held for approval");
+        Err(change_control::approval_required(&stored))
+    }
+
+    /// A backend's NOT_FOUND for a scoped change the caller may still see becomes
+    /// PERMISSION_DENIED (R37), and is audited as a denial.
+    async fn refine_not_found(
+        &self,
+        route: &Route,
+        at: &AtCustomer,
+        context: Option<&CallContext>,
+        status: Status,
+    ) -> Status {
+        let Guard::Customer {
+            permission,
+            decide: Decide::Scoped,
+            ..
+        } = route.guard
+        else {
+            return status;
+        };
+        if permission.ends_with(".view") {
+            return status;
+        }
+        let visible = visibility::target_visible(
+            &mut self.rbac.clone(),
+            self.backends.rooms.clone(),
+            &at.principal,
+            &at.customer,
+            permission,
+            &at.target,
+        )
+        .await;
+        if !matches!(visible, Ok(true)) {
+            return status;
+        }
+        let denied = permission_denied(permission, &at.target);
+        match context {
+            Some(context) => self.refuse(route, at, context, denied).await,
+            None => denied,
+        }
+    }
+
+    /// Sends the still-encoded request to the route's backend with `context` attached.
+    pub(super) async fn send(
+        &self,
+        route: &Route,
+        context: Option<&CallContext>,
+        metadata: MetadataMap,
+        extensions: tonic::Extensions,
+        body: Bytes,
+    ) -> Result<Response<Bytes>, Status> {
         let mut outgoing_metadata = metadata.clone();
         for key in STRIPPED {
             outgoing_metadata.remove(key);
@@ -161,7 +424,7 @@ impl Forwarder {
         {
             outgoing.set_timeout(timeout);
         }
-        if let Some(context) = &context {
+        if let Some(context) = context {
             mtm_plumbing::context::attach(&mut outgoing, context);
         }
         let path = PathAndQuery::try_from(route.path)
@@ -175,8 +438,26 @@ impl Forwarder {
     }
 }
 
+/// NOT_FOUND for an out-of-reach target, worded as a backend words a missing one (R37).
+fn not_found(name: &str) -> Status {
+    Status::not_found(format!("{name} not found"))
+}
+
+/// PERMISSION_DENIED with `ErrorInfo` reason `PERMISSION_DENIED` and the permission.
+pub(super) fn permission_denied(permission: &str, name: &str) -> Status {
+    Status::with_error_details(
+        tonic::Code::PermissionDenied,
+        format!("{permission} is needed on {name}"),
+        ErrorDetails::with_error_info(
+            "PERMISSION_DENIED",
+            "mtm",
+            std::collections::HashMap::from([("permission".to_owned(), permission.to_owned())]),
+        ),
+    )
+}
+
 /// Parses a `grpc-timeout` header value (`100m`, `5S`, ...).
-fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let amount: u64 = digits.parse().ok()?;
     Some(match unit {

@@ -1,6 +1,18 @@
 //! Integration tests of the gateway on `127.0.0.1:0`, in front of backend-shaped servers built
 //! from the shared plumbing (mTLS, health, reflection).
 
+mod aggregated_tickets;
+mod audit;
+mod change_control;
+mod decisions;
+mod denial_audit;
+mod limits;
+mod mfa;
+mod request_id;
+mod stack;
+mod workspace;
+mod workspace_world;
+
 use mtm_plumbing::config::BackendArgs;
 use mtm_plumbing::server::{Assembly, ServeError};
 use mtm_plumbing::testing::{RunningServer, TestPki, assert_introspectable};
@@ -46,6 +58,7 @@ async fn start_suite(pki: &TestPki) -> Suite {
         tenancy_url: url(1),
         rbac_url: url(2),
         rooms_url: url(3),
+        limits: gateway::LimitArgs::default(),
     };
     let gateway = RunningServer::start(|l, s| gateway::serve(config, l, None, s)).await;
     Suite { backends, gateway }
@@ -73,6 +86,12 @@ async fn gateway_serves_health_reflection_and_its_public_services() {
     let suite = start_suite(&pki).await;
     let mut public = vec!["mtm.gateway.v1.StatusService"];
     public.extend(gateway::FORWARDED_SERVICES);
+    public.extend([
+        "mtm.gateway.v1.AggregatedTicketService",
+        "mtm.gateway.v1.WorkspaceService",
+        "mtm.rbac.v1.DecisionService",
+        "mtm.audit.v1.AuditService",
+    ]);
     assert_introspectable(suite.gateway.addr, &pki.stranger("any-client"), &public).await;
     suite.gateway.stop().await;
     for (_, server) in suite.backends {

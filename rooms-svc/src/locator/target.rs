@@ -64,6 +64,11 @@ impl Templates {
         })
     }
 
+    /// Every template in use: the default one and those the mapping file assigns.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.default.as_str()).chain(self.assigned.values().map(String::as_str))
+    }
+
     /// The store of `customer`.
     pub fn target(&self, customer: &CustomerId) -> Result<StoreTarget, Error> {
         let template = self
@@ -98,7 +103,7 @@ enum Kind {
 }
 
 impl StoreTarget {
-    fn new(url: String) -> Result<Self, Error> {
+    pub(crate) fn new(url: String) -> Result<Self, Error> {
         let bad = |why: &str| Error::precondition("store", format!("store url {url}: {why}"));
         let kind = match backend_of(&url).map_err(|_| bad("unsupported"))? {
             Backend::Sqlite => {
@@ -141,6 +146,25 @@ impl StoreTarget {
     /// The store's URL.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The file of a SQLite store.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match &self.kind {
+            Kind::Sqlite(path) => Some(path),
+            Kind::Postgres { .. } => None,
+        }
+    }
+
+    /// The server's maintenance database URL and the database name of a PostgreSQL store.
+    pub fn postgres_database(&self) -> Option<(&str, &str)> {
+        match &self.kind {
+            Kind::Sqlite(_) => None,
+            Kind::Postgres {
+                admin_url,
+                database,
+            } => Some((admin_url, database)),
+        }
     }
 
     /// Creates the file or database unless it exists, and connects.

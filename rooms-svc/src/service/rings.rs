@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::{State, mask_paths};
 use crate::audit::Act;
 use crate::context::Caller;
+use crate::cursor::Binding;
 use crate::names::{parse_child, parse_customer};
 use crate::store::{idempotency, rings};
 use mtm_plumbing::{filter, paging};
@@ -57,20 +58,21 @@ impl UpdateRingService for Rings {
         let message = request.into_inner();
         let size = paging::standard_page_size(message.page_size)?;
         let filter = filter::parse(&message.filter, rings::FILTER_FIELDS)?;
-        let offset =
-            paging::decode_offset(&[&message.parent, &message.filter], &message.page_token)?;
+        let binding = Binding {
+            order: rings::ORDER,
+            fields: &[&message.parent, &message.filter],
+        };
+        let after = self
+            .0
+            .cursors()
+            .decode(binding, &message.page_token, rings::KEY_PARTS)?;
         let store = self.0.store(&customer).await?;
-        let (update_rings, total, days) =
-            rings::list(store.db(), &customer, &caller.scope, &filter, offset, size).await?;
-        let next = offset + update_rings.len() as u64;
+        let (page, days) =
+            rings::list(store.db(), &customer, &caller.scope, &filter, after, size).await?;
         Ok(Response::new(ListUpdateRingsResponse {
-            next_page_token: if next < total {
-                paging::encode(&[&message.parent, &message.filter], &next.to_string())
-            } else {
-                String::new()
-            },
-            update_rings,
-            total_size: i32::try_from(total).unwrap_or(i32::MAX),
+            next_page_token: page.next_token(self.0.cursors(), binding),
+            total_size: i32::try_from(page.total).unwrap_or(i32::MAX),
+            update_rings: page.items,
             total_rollout_and_test_days: days,
         }))
     }

@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::{State, mask_paths};
 use crate::audit::Act;
 use crate::context::Caller;
+use crate::cursor::Binding;
 use crate::error::Error;
 use crate::locator::Store;
 use crate::names::{CustomerId, parse_child, parse_child_of, parse_customer};
@@ -86,29 +87,30 @@ impl RoomService for Rooms {
         let message = request.into_inner();
         let size = paging::standard_page_size(message.page_size)?;
         let filter = filter::parse(&message.filter, rooms::FILTER_FIELDS)?;
-        let offset =
-            paging::decode_offset(&[&message.parent, &message.filter], &message.page_token)?;
+        let binding = Binding {
+            order: rooms::ORDER,
+            fields: &[&message.parent, &message.filter],
+        };
+        let after = self
+            .0
+            .cursors()
+            .decode(binding, &message.page_token, rooms::KEY_PARTS)?;
         let store = self.0.store(&customer).await?;
         let clock = rooms::Clock::of(store.db()).await?;
-        let (rooms, total) = rooms::list(
+        let page = rooms::list(
             store.db(),
             &customer,
             &caller.scope,
             &filter,
-            offset,
+            after,
             size,
             &clock,
         )
         .await?;
-        let next = offset + rooms.len() as u64;
         Ok(Response::new(ListRoomsResponse {
-            next_page_token: if next < total {
-                paging::encode(&[&message.parent, &message.filter], &next.to_string())
-            } else {
-                String::new()
-            },
-            rooms,
-            total_size: i32::try_from(total).unwrap_or(i32::MAX),
+            next_page_token: page.next_token(self.0.cursors(), binding),
+            total_size: i32::try_from(page.total).unwrap_or(i32::MAX),
+            rooms: page.items,
         }))
     }
 

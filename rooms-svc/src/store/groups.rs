@@ -12,6 +12,7 @@ use super::entity::{retired_id, room, room_group};
 use super::idempotency;
 use crate::audit::Act;
 use crate::context::{Caller, Scope};
+use crate::cursor::{self, Page};
 use crate::error::{Check, Error};
 use crate::locator::Store;
 use crate::names::{CustomerId, valid_resource_id};
@@ -73,15 +74,21 @@ pub async fn get<C: ConnectionTrait>(
     Ok(to_proto(customer, &model, count))
 }
 
-/// One page of the groups in scope matching `filter`, by display name, and the total.
+/// The order of `ListRoomGroups`; it also binds the list's page tokens.
+pub const ORDER: &str = "room groups by display_name, id";
+/// Values in a group's sort key.
+pub const KEY_PARTS: usize = 2;
+
+/// One page of the groups in scope matching `filter`, by display name then id, strictly after
+/// the sort key `after`, and the number matching.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     customer: &CustomerId,
     scope: &Scope,
     filter: &[Comparison],
-    offset: u64,
+    after: Option<Vec<String>>,
     limit: u64,
-) -> Result<(Vec<RoomGroup>, u64), Error> {
+) -> Result<Page<RoomGroup>, Error> {
     let mut condition = match scope {
         Scope::All => Condition::all(),
         Scope::Some { groups, .. } => {
@@ -93,19 +100,32 @@ pub async fn list<C: ConnectionTrait>(
     }
     let query = room_group::Entity::find().filter(condition);
     let total = query.clone().count(db).await?;
-    let rows = query
+    let mut rows = query;
+    if let Some(key) = after {
+        rows = rows.filter(cursor::after(
+            &[room_group::Column::DisplayName, room_group::Column::Id],
+            key.into_iter().map(Into::into).collect(),
+        ));
+    }
+    let rows = rows
         .order_by_asc(room_group::Column::DisplayName)
         .order_by_asc(room_group::Column::Id)
-        .offset(offset)
-        .limit(limit)
+        .limit(limit + 1)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
+    let page = Page::cut(rows, limit, total, |row| {
+        vec![row.display_name.clone(), row.id.clone()]
+    });
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in &page.items {
         let count = room_count(db, &row.id).await?;
-        out.push(to_proto(customer, &row, count));
+        items.push(to_proto(customer, row, count));
     }
-    Ok((out, total))
+    Ok(Page {
+        items,
+        next: page.next,
+        total,
+    })
 }
 
 /// Fails with ALREADY_EXISTS when `id` is in use or was ever used for `kind`.

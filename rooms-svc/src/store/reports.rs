@@ -1,16 +1,18 @@
 //! Reports computed from the customer's own store (R27), over the rooms in the caller's scope
-//! only (R21): fleet health now, tickets over a window, and update compliance per ring.
+//! only (R21): fleet health now, tickets over a window, and update compliance per ring. The
+//! counting and grouping happen in SQL, so a report never loads the rooms or tickets it counts.
 
 mod compliance;
-
-use std::collections::BTreeMap;
+mod tickets;
 
 use mtm_proto::mtm::rooms::v1::{
-    DeviceTypeCount, EnrolmentState, EnrolmentStateCount, GetHealthReportResponse,
-    GetTicketReportResponse, HealthCount, ReportSubject, RoomHealth, SeverityResolveTime,
-    TicketDailyCount, TicketSeverity, TicketStatus, report_subject,
+    DeviceTypeCount, EnrolmentState, EnrolmentStateCount, GetHealthReportResponse, HealthCount,
+    ReportSubject, RoomHealth, TicketSeverity, TicketStatus, report_subject,
 };
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 
 use super::entity::{room, ticket};
 use super::rooms::Clock;
@@ -18,11 +20,10 @@ use super::tickets::in_scope;
 use crate::context::Scope;
 use crate::error::Error;
 use crate::names::{CustomerId, parse_child_of};
-use crate::time::{timestamp, utc_day};
+use crate::time::timestamp;
 pub use compliance::update_compliance;
+pub use tickets::tickets;
 
-/// Longest ticket report window, in days.
-const MAX_WINDOW_DAYS: i64 = 366;
 const DAY_MICROS: i64 = 86_400_000_000;
 
 /// The extra condition on `room` a report subject sets (none for the whole customer).
@@ -43,21 +44,42 @@ pub fn subject_condition(
     })
 }
 
-/// The rooms a report covers.
-pub async fn covered_rooms<C: ConnectionTrait>(
-    db: &C,
-    scope: &Scope,
-    subject: &Option<Condition>,
-) -> Result<Vec<room::Model>, Error> {
+/// The rooms a report covers: those in `scope` and of the subject.
+pub fn covered_rooms(scope: &Scope, subject: &Option<Condition>) -> Select<room::Entity> {
     let mut query = room::Entity::find().filter(scope.room_condition());
     if let Some(extra) = subject {
         query = query.filter(extra.clone());
     }
-    Ok(query.all(db).await?)
+    query
 }
 
-fn count(n: usize) -> i32 {
+/// A count from the database as a report field.
+fn count(n: u64) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The rooms of `query` counted per value of `column`, in value order.
+async fn count_by<C: ConnectionTrait>(
+    db: &C,
+    query: Select<room::Entity>,
+    column: room::Column,
+) -> Result<Vec<(i32, i64)>, Error> {
+    Ok(query
+        .select_only()
+        .column(column)
+        .column_as(room::Column::Id.count(), "room_count")
+        .group_by(column)
+        .order_by_asc(column)
+        .into_tuple::<(i32, i64)>()
+        .all(db)
+        .await?)
+}
+
+fn count_of(groups: &[(i32, i64)], value: i32) -> i32 {
+    groups
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map_or(0, |(_, n)| count(u64::try_from(*n).unwrap_or(0)))
 }
 
 /// Rooms by health, enrolment state and device type, and open tickets, now.
@@ -69,19 +91,23 @@ pub async fn health<C: ConnectionTrait>(
 ) -> Result<GetHealthReportResponse, Error> {
     let subject = subject_condition(customer, subject)?;
     let clock = Clock::of(db).await?;
-    let rooms = covered_rooms(db, scope, &subject).await?;
-    let healths: Vec<RoomHealth> = rooms.iter().map(|r| clock.health(r)).collect();
-    let rooms_by_health = [
+    let rooms = || covered_rooms(scope, &subject);
+    let mut rooms_by_health = Vec::with_capacity(3);
+    for health in [
         RoomHealth::Healthy,
         RoomHealth::Unhealthy,
         RoomHealth::Disconnected,
-    ]
-    .into_iter()
-    .map(|h| HealthCount {
-        health: h as i32,
-        room_count: count(healths.iter().filter(|x| **x == h).count()),
-    })
-    .collect();
+    ] {
+        let n = rooms()
+            .filter(clock.health_condition(health as i32))
+            .count(db)
+            .await?;
+        rooms_by_health.push(HealthCount {
+            health: health as i32,
+            room_count: count(n),
+        });
+    }
+    let states = count_by(db, rooms(), room::Column::EnrolmentState).await?;
     let rooms_by_enrolment_state = [
         EnrolmentState::Onboarding,
         EnrolmentState::Enrolled,
@@ -90,150 +116,40 @@ pub async fn health<C: ConnectionTrait>(
     .into_iter()
     .map(|s| EnrolmentStateCount {
         enrolment_state: s as i32,
-        room_count: count(
-            rooms
-                .iter()
-                .filter(|r| r.enrolment_state == s as i32)
-                .count(),
-        ),
+        room_count: count_of(&states, s as i32),
     })
     .collect();
-    let mut by_device: BTreeMap<i32, usize> = BTreeMap::new();
-    for room in &rooms {
-        *by_device.entry(room.device_type).or_default() += 1;
-    }
-    let open = ticket::Entity::find()
-        .filter(in_scope(scope, subject.clone()))
-        .filter(ticket::Column::Status.ne(TicketStatus::Resolved as i32))
-        .all(db)
-        .await?;
+    let rooms_by_device_type = count_by(db, rooms(), room::Column::DeviceType)
+        .await?
+        .into_iter()
+        .map(|(device_type, n)| DeviceTypeCount {
+            device_type,
+            room_count: count(u64::try_from(n).unwrap_or(0)),
+        })
+        .collect();
+    let open = || {
+        ticket::Entity::find()
+            .filter(in_scope(scope, subject.clone()))
+            .filter(ticket::Column::Status.ne(TicketStatus::Resolved as i32))
+    };
     Ok(GetHealthReportResponse {
         generate_time: Some(timestamp(clock.now)),
-        room_count: count(rooms.len()),
+        room_count: count(rooms().count(db).await?),
         rooms_by_health,
         rooms_by_enrolment_state,
-        rooms_by_device_type: by_device
-            .into_iter()
-            .map(|(device_type, n)| DeviceTypeCount {
-                device_type,
-                room_count: count(n),
-            })
-            .collect(),
-        suppressed_room_count: count(rooms.iter().filter(|r| r.suppressed).count()),
-        open_ticket_count: count(open.len()),
-        open_important_ticket_count: count(
-            open.iter()
-                .filter(|t| t.severity == TicketSeverity::Important as i32)
-                .count(),
+        rooms_by_device_type,
+        suppressed_room_count: count(
+            rooms()
+                .filter(room::Column::Suppressed.eq(true))
+                .count(db)
+                .await?,
         ),
-    })
-}
-
-fn mean(durations: &[i64]) -> Option<prost_types::Duration> {
-    if durations.is_empty() {
-        return None;
-    }
-    let total: i128 = durations.iter().map(|d| i128::from(*d)).sum();
-    let mean = i64::try_from(total / durations.len() as i128).unwrap_or(i64::MAX);
-    Some(prost_types::Duration {
-        seconds: mean / 1_000_000,
-        nanos: i32::try_from((mean % 1_000_000) * 1000).unwrap_or(0),
-    })
-}
-
-/// Tickets opened and resolved per day by severity and category in `[start, end)`, and the
-/// mean time to resolve.
-pub async fn tickets<C: ConnectionTrait>(
-    db: &C,
-    customer: &CustomerId,
-    scope: &Scope,
-    subject: Option<&ReportSubject>,
-    start: Option<i64>,
-    end: Option<i64>,
-) -> Result<GetTicketReportResponse, Error> {
-    let now = crate::time::now_micros();
-    let end = end.unwrap_or(now);
-    let start = start.unwrap_or(end - 30 * DAY_MICROS);
-    if start >= end {
-        return Err(Error::invalid("start_time", "must be before end_time"));
-    }
-    if end - start > MAX_WINDOW_DAYS * DAY_MICROS {
-        return Err(Error::invalid(
-            "start_time",
-            "the window may span at most 366 days",
-        ));
-    }
-    let subject = subject_condition(customer, subject)?;
-    let rows = ticket::Entity::find()
-        .filter(in_scope(scope, subject))
-        .filter(
-            Condition::any()
-                .add(
-                    Condition::all()
-                        .add(ticket::Column::CreateTime.gte(start))
-                        .add(ticket::Column::CreateTime.lt(end)),
-                )
-                .add(
-                    Condition::all()
-                        .add(ticket::Column::ResolveTime.gte(start))
-                        .add(ticket::Column::ResolveTime.lt(end)),
-                ),
-        )
-        .all(db)
-        .await?;
-    let mut daily: BTreeMap<(String, i32, i32), (i32, i32)> = BTreeMap::new();
-    let mut opened = 0;
-    let mut resolved: Vec<(i32, i64)> = Vec::new();
-    for row in &rows {
-        if (start..end).contains(&row.create_time) {
-            opened += 1;
-            daily
-                .entry((utc_day(row.create_time), row.severity, row.category))
-                .or_default()
-                .0 += 1;
-        }
-        if let Some(resolve) = row.resolve_time.filter(|t| (start..end).contains(t))
-            && row.status == TicketStatus::Resolved as i32
-        {
-            resolved.push((row.severity, resolve - row.create_time));
-            daily
-                .entry((utc_day(resolve), row.severity, row.category))
-                .or_default()
-                .1 += 1;
-        }
-    }
-    let all: Vec<i64> = resolved.iter().map(|(_, d)| *d).collect();
-    Ok(GetTicketReportResponse {
-        generate_time: Some(timestamp(now)),
-        start_time: Some(timestamp(start)),
-        end_time: Some(timestamp(end)),
-        daily_counts: daily
-            .into_iter()
-            .map(|((date, severity, category), (o, r))| TicketDailyCount {
-                date,
-                severity,
-                category,
-                opened_count: o,
-                resolved_count: r,
-            })
-            .collect(),
-        opened_count: opened,
-        resolved_count: count(resolved.len()),
-        mean_time_to_resolve: mean(&all),
-        resolve_times_by_severity: [TicketSeverity::Important, TicketSeverity::Warning]
-            .into_iter()
-            .filter_map(|severity| {
-                let of: Vec<i64> = resolved
-                    .iter()
-                    .filter(|(s, _)| *s == severity as i32)
-                    .map(|(_, d)| *d)
-                    .collect();
-                (!of.is_empty()).then(|| SeverityResolveTime {
-                    severity: severity as i32,
-                    resolved_count: count(of.len()),
-                    mean_time_to_resolve: mean(&of),
-                })
-            })
-            .collect(),
+        open_ticket_count: count(open().count(db).await?),
+        open_important_ticket_count: count(
+            open()
+                .filter(ticket::Column::Severity.eq(TicketSeverity::Important as i32))
+                .count(db)
+                .await?,
+        ),
     })
 }

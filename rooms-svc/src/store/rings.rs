@@ -14,6 +14,7 @@ use super::groups::{duplicate_name, ensure_unused, new_id};
 use super::idempotency;
 use crate::audit::Act;
 use crate::context::{Caller, Scope};
+use crate::cursor::{self, Page};
 use crate::error::{Check, Error};
 use crate::locator::Store;
 use crate::names::CustomerId;
@@ -146,15 +147,21 @@ pub async fn total_days<C: ConnectionTrait>(db: &C) -> Result<i32, Error> {
     Ok(rings.iter().map(|r| r.rollout_days + r.test_days).sum())
 }
 
-/// One page of rings by order then name, the number matching and the 60-day total.
+/// The order of `ListUpdateRings`; it also binds the list's page tokens.
+pub const ORDER: &str = "update rings by order, display_name, id";
+/// Values in a ring's sort key.
+pub const KEY_PARTS: usize = 3;
+
+/// One page of rings by order, name and id strictly after the sort key `after`, the number
+/// matching and the 60-day total.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     customer: &CustomerId,
     scope: &Scope,
     filter: &[Comparison],
-    offset: u64,
+    after: Option<Vec<String>>,
     limit: u64,
-) -> Result<(Vec<UpdateRing>, u64, i32), Error> {
+) -> Result<(Page<UpdateRing>, i32), Error> {
     let mut condition = Condition::all();
     for comparison in filter {
         condition = condition.add(match comparison.field.as_str() {
@@ -169,19 +176,44 @@ pub async fn list<C: ConnectionTrait>(
     }
     let query = update_ring::Entity::find().filter(condition);
     let total = query.clone().count(db).await?;
-    let rows = query
+    let mut rows = query;
+    if let Some(key) = after {
+        let [order, name, id]: [String; KEY_PARTS] =
+            key.try_into().map_err(|_| cursor::refused())?;
+        rows = rows.filter(cursor::after(
+            &[
+                update_ring::Column::RingOrder,
+                update_ring::Column::DisplayName,
+                update_ring::Column::Id,
+            ],
+            vec![cursor::number(&order)?.into(), name.into(), id.into()],
+        ));
+    }
+    let rows = rows
         .order_by_asc(update_ring::Column::RingOrder)
         .order_by_asc(update_ring::Column::DisplayName)
-        .offset(offset)
-        .limit(limit)
+        .order_by_asc(update_ring::Column::Id)
+        .limit(limit + 1)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
+    let page = Page::cut(rows, limit, total, |row| {
+        vec![
+            row.ring_order.to_string(),
+            row.display_name.clone(),
+            row.id.clone(),
+        ]
+    });
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in &page.items {
         let count = rooms_in_scope(db, scope, &row.id).await?;
-        out.push(to_proto(customer, &row, count));
+        items.push(to_proto(customer, row, count));
     }
-    Ok((out, total, total_days(db).await?))
+    let page = Page {
+        items,
+        next: page.next,
+        total,
+    };
+    Ok((page, total_days(db).await?))
 }
 
 fn check_fields(check: &mut Check, input: &UpdateRing, paths: &[&str]) {

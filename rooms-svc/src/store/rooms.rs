@@ -15,6 +15,7 @@ use super::entity::{room, room_group, update_ring};
 use super::{idempotency, stats};
 use crate::audit::Act;
 use crate::context::{Caller, Scope};
+use crate::cursor::{self, Page};
 use crate::error::{Check, Error};
 use crate::locator::Store;
 use crate::names::{CustomerId, parse_child_of};
@@ -131,33 +132,55 @@ fn filter_condition(
     Ok(Condition::all().add(expr))
 }
 
-/// One page of the rooms in scope matching `filter`, by display name then id, and the total.
+/// The order of `ListRooms`; it also binds the list's page tokens.
+pub const ORDER: &str = "rooms by display_name, id";
+/// Values in a room's sort key.
+pub const KEY_PARTS: usize = 2;
+
+fn key_of(row: &room::Model) -> Vec<String> {
+    vec![row.display_name.clone(), row.id.clone()]
+}
+
+/// One page of the rooms in scope matching `filter`, by display name then id, strictly after
+/// the sort key `after`, and the number matching.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     customer: &CustomerId,
     scope: &Scope,
     filter: &[Comparison],
-    offset: u64,
+    after: Option<Vec<String>>,
     limit: u64,
     clock: &Clock,
-) -> Result<(Vec<Room>, u64), Error> {
+) -> Result<Page<Room>, Error> {
     let mut condition = Condition::all().add(scope.room_condition());
     for comparison in filter {
         condition = condition.add(filter_condition(customer, comparison, clock)?);
     }
     let query = room::Entity::find().filter(condition);
     let total = query.clone().count(db).await?;
-    let rows = query
+    let mut rows = query;
+    if let Some(key) = after {
+        rows = rows.filter(cursor::after(
+            &[room::Column::DisplayName, room::Column::Id],
+            key.into_iter().map(Into::into).collect(),
+        ));
+    }
+    let rows = rows
         .order_by_asc(room::Column::DisplayName)
         .order_by_asc(room::Column::Id)
-        .offset(offset)
-        .limit(limit)
+        .limit(limit + 1)
         .all(db)
         .await?;
-    Ok((
-        rows.iter().map(|r| to_proto(customer, r, clock)).collect(),
-        total,
-    ))
+    let page = Page::cut(rows, limit, total, key_of);
+    Ok(Page {
+        items: page
+            .items
+            .iter()
+            .map(|r| to_proto(customer, r, clock))
+            .collect(),
+        next: page.next,
+        total: page.total,
+    })
 }
 
 /// Checks the descriptive fields of `input` named by `paths` (all of them at creation).

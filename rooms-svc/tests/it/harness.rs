@@ -32,6 +32,7 @@ pub struct Suite {
     pub channel: Channel,
     server: RunningServer<ServeError>,
     prefix: String,
+    template: String,
     _pki: TestPki,
 }
 
@@ -68,6 +69,7 @@ impl Suite {
             &template,
             dir.path(),
         );
+        let store_template = template.clone();
         config.max_open_stores = max_open_stores;
         config.store_max_connections = 2;
         let server =
@@ -81,8 +83,14 @@ impl Suite {
             channel,
             server,
             prefix,
+            template: store_template,
             _pki: pki,
         }
+    }
+
+    /// The store URL template the service runs with.
+    pub fn template(&self) -> &str {
+        &self.template
     }
 
     /// The database name prefix of this suite's PostgreSQL stores.

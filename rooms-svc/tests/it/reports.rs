@@ -244,6 +244,223 @@ async fn reports_in_scope(backend: Backend) {
     suite.finish(&["contoso"]).await;
 }
 
+on_both_backends!(
+    r21_report_counts_follow_room_scope_and_subject,
+    r21_report_counts_follow_room_scope_and_subject_postgres,
+    report_counts_in_scope
+);
+
+async fn report_counts_in_scope(backend: Backend) {
+    let suite = Suite::start(backend).await;
+    suite.provision("contoso").await;
+    suite.group("contoso", "berlin").await;
+    suite.group("contoso", "paris").await;
+    let ctx = admin("contoso");
+    let key = suite
+        .keys()
+        .download_enrolment_key(call(
+            DownloadEnrolmentKeyRequest {
+                name: "customers/contoso/enrolmentKey".into(),
+            },
+            &ctx,
+        ))
+        .await
+        .expect("key")
+        .into_inner()
+        .enrolment_key
+        .expect("key")
+        .key;
+    for (group, id, device) in [
+        ("berlin", "b1", Some(DeviceType::TeamsRoomsAndroid)),
+        ("berlin", "b2", None),
+        ("paris", "p1", Some(DeviceType::TeamsRoomsWindows)),
+        ("paris", "p2", Some(DeviceType::TeamsRoomsAndroid)),
+    ] {
+        let room = suite.room("contoso", group, id).await;
+        if let Some(device) = device {
+            suite
+                .rooms()
+                .enroll_room(call(
+                    EnrollRoomRequest {
+                        name: room.name,
+                        enrolment_key: key.clone(),
+                        device_type: device as i32,
+                        app_version: "5.2.0".into(),
+                        os_version: "13".into(),
+                        ..Default::default()
+                    },
+                    &ctx,
+                ))
+                .await
+                .expect("enroll");
+        }
+    }
+    suite
+        .rooms()
+        .set_room_suppressed(call(
+            SetRoomSuppressedRequest {
+                name: "customers/contoso/rooms/p2".into(),
+                suppressed: true,
+                etag: String::new(),
+            },
+            &ctx,
+        ))
+        .await
+        .expect("suppress");
+    for (rooms, severity) in [
+        (vec!["p1"], TicketSeverity::Important),
+        (vec!["b2", "p2"], TicketSeverity::Warning),
+    ] {
+        suite
+            .tickets()
+            .create_incident(call(
+                CreateIncidentRequest {
+                    parent: "customers/contoso".into(),
+                    rooms: rooms
+                        .iter()
+                        .map(|r| format!("customers/contoso/rooms/{r}"))
+                        .collect(),
+                    title: "Dark screen".into(),
+                    severity: severity as i32,
+                    ..Default::default()
+                },
+                &ctx,
+            ))
+            .await
+            .expect("incident");
+    }
+    let mut reports = ReportServiceClient::new(suite.channel.clone());
+    let paris = ReportSubject {
+        subject: Some(report_subject::Subject::RoomGroup(
+            "customers/contoso/roomGroups/paris".into(),
+        )),
+    };
+    let health = |context, subject: Option<ReportSubject>| {
+        GetHealthReportRequest {
+            customer: "customers/contoso".into(),
+            subject,
+        }
+        .with(context)
+    };
+    let only_p1 = scoped("contoso", &[], &["p1"]);
+    let p1 = reports
+        .get_health_report(health(&only_p1, None))
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(p1.room_count, 1, "a room-level scope counts that room only");
+    assert_eq!(
+        (p1.open_ticket_count, p1.open_important_ticket_count),
+        (1, 1)
+    );
+    assert_eq!(
+        p1.rooms_by_device_type,
+        [DeviceTypeCount {
+            device_type: DeviceType::TeamsRoomsWindows as i32,
+            room_count: 1
+        }]
+    );
+    let unhealthy = |report: &GetHealthReportResponse| {
+        report
+            .rooms_by_health
+            .iter()
+            .find(|h| h.health == RoomHealth::Unhealthy as i32)
+            .map(|h| h.room_count)
+    };
+    assert_eq!(unhealthy(&p1), Some(1));
+    let berlin_and_p2 = scoped("contoso", &["berlin"], &["p2"]);
+    let mixed = reports
+        .get_health_report(health(&berlin_and_p2, None))
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(mixed.room_count, 3);
+    assert_eq!(mixed.suppressed_room_count, 1);
+    assert_eq!(
+        (mixed.open_ticket_count, mixed.open_important_ticket_count),
+        (1, 0),
+        "a ticket on two rooms in scope counts once; p1's is outside"
+    );
+    assert_eq!(
+        unhealthy(&mixed),
+        Some(1),
+        "p2 has an open recorded issue; b2 is not enrolled"
+    );
+    let enrolled = |report: &GetHealthReportResponse, state: EnrolmentState| {
+        report
+            .rooms_by_enrolment_state
+            .iter()
+            .find(|s| s.enrolment_state == state as i32)
+            .map(|s| s.room_count)
+    };
+    assert_eq!(enrolled(&mixed, EnrolmentState::Enrolled), Some(2));
+    assert_eq!(enrolled(&mixed, EnrolmentState::Onboarding), Some(1));
+    assert_eq!(enrolled(&mixed, EnrolmentState::Unenrolled), Some(0));
+    let paris_for_berlin = reports
+        .get_health_report(health(&berlin_and_p2, Some(paris.clone())))
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(
+        paris_for_berlin.room_count, 1,
+        "the subject narrows the scope, never widens it"
+    );
+    let everything = reports
+        .get_health_report(health(&ctx, Some(paris.clone())))
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(everything.room_count, 2);
+    assert_eq!(everything.open_ticket_count, 2);
+    let ticket_report = |context| {
+        call(
+            GetTicketReportRequest {
+                customer: "customers/contoso".into(),
+                ..Default::default()
+            },
+            context,
+        )
+    };
+    let all_tickets = reports
+        .get_ticket_report(ticket_report(&ctx))
+        .await
+        .expect("tickets")
+        .into_inner();
+    assert_eq!(all_tickets.opened_count, 2);
+    let opened_with = |severity: TicketSeverity| {
+        all_tickets
+            .daily_counts
+            .iter()
+            .filter(|d| d.severity == severity as i32)
+            .map(|d| d.opened_count)
+            .sum::<i32>()
+    };
+    assert_eq!(opened_with(TicketSeverity::Important), 1);
+    assert_eq!(opened_with(TicketSeverity::Warning), 1);
+    let p2_tickets = reports
+        .get_ticket_report(ticket_report(&scoped("contoso", &[], &["p2"])))
+        .await
+        .expect("tickets")
+        .into_inner();
+    assert_eq!(p2_tickets.opened_count, 1);
+    let compliance = reports
+        .get_update_compliance_report(
+            GetUpdateComplianceReportRequest {
+                customer: "customers/contoso".into(),
+                subject: Some(paris),
+            }
+            .with(&only_p1),
+        )
+        .await
+        .expect("compliance")
+        .into_inner();
+    assert_eq!(
+        (compliance.room_count, compliance.compliant_room_count),
+        (1, 1)
+    );
+    suite.finish(&["contoso"]).await;
+}
+
 trait WithContext: Sized {
     fn with(self, context: &mtm_proto::mtm::common::v1::CallContext) -> tonic::Request<Self> {
         call(self, context)

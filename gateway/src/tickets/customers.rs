@@ -1,0 +1,208 @@
+//! Which customers the *all tickets* view covers, and what the gateway needs about each: the
+//! caller's `tickets.view` scope there (rbac-svc), the newest ticket time of its store
+//! (rooms-svc, to skip customers that cannot reach a page) and its display name (tenancy-svc).
+
+use std::collections::HashMap;
+
+use mtm_plumbing::client::ServiceChannel;
+use mtm_proto::mtm::common::v1::{Principal, RoomScope};
+use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
+use mtm_proto::mtm::rbac::v1::{ListAccessibleCustomersRequest, ResolveScopeRequest};
+use mtm_proto::mtm::rooms::v1::BatchGetStoreInfoRequest;
+use mtm_proto::mtm::rooms::v1::store_internal_service_client::StoreInternalServiceClient;
+use mtm_proto::mtm::tenancy::v1::BatchGetTenantsRequest;
+use mtm_proto::mtm::tenancy::v1::tenancy_internal_service_client::TenancyInternalServiceClient;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tonic::Status;
+
+use super::order::micros;
+
+/// The permission the view lists tickets with.
+pub const PERMISSION: &str = "tickets.view";
+
+/// Scope decisions asked of rbac-svc at once.
+const SCOPE_CONCURRENCY: usize = 64;
+
+/// Customers asked of rbac-svc per page of `ListAccessibleCustomers`.
+const ACCESSIBLE_PAGE: i32 = 5000;
+
+/// A customer where the caller may view tickets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Customer {
+    /// `customers/{customer}`.
+    pub name: String,
+    /// The caller's `tickets.view` scope there.
+    pub scope: Option<RoomScope>,
+    /// The caller's relationship with it, for a partner user.
+    pub partner_relationship: String,
+}
+
+/// A customer that could not contribute, with the status that says why.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// `customers/{customer}`.
+    pub customer: String,
+    /// The status.
+    pub status: Status,
+}
+
+/// Every customer where `principal` holds a role, optionally only `only`.
+pub async fn accessible(
+    rbac: &mut DecisionServiceClient<ServiceChannel>,
+    principal: &Principal,
+    only: Option<&str>,
+) -> Result<Vec<String>, Status> {
+    let mut names = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = rbac
+            .list_accessible_customers(ListAccessibleCustomersRequest {
+                principal: Some(principal.clone()),
+                page_size: ACCESSIBLE_PAGE,
+                page_token,
+                at_least_revision: 0,
+            })
+            .await?
+            .into_inner();
+        names.extend(
+            page.customers
+                .into_iter()
+                .map(|c| c.customer)
+                .filter(|name| only.is_none_or(|only| only == name)),
+        );
+        if page.next_page_token.is_empty() {
+            return Ok(names);
+        }
+        page_token = page.next_page_token;
+    }
+}
+
+/// The customers of `names` where `principal` may view tickets, with its scope there, in the
+/// order of `names`.
+pub async fn with_ticket_scope(
+    rbac: &DecisionServiceClient<ServiceChannel>,
+    principal: &Principal,
+    names: Vec<String>,
+) -> Result<Vec<Customer>, Status> {
+    let mut tasks = JoinSet::new();
+    let mut answers = Vec::with_capacity(names.len());
+    let mut queue = names.into_iter().enumerate();
+    loop {
+        while tasks.len() < SCOPE_CONCURRENCY {
+            let Some((index, name)) = queue.next() else {
+                break;
+            };
+            let mut rbac = rbac.clone();
+            let principal = principal.clone();
+            tasks.spawn(async move {
+                let answer = rbac
+                    .resolve_scope(ResolveScopeRequest {
+                        principal: Some(principal),
+                        customer: name.clone(),
+                        permission: PERMISSION.to_owned(),
+                        at_least_revision: 0,
+                    })
+                    .await
+                    .map(tonic::Response::into_inner);
+                (index, name, answer)
+            });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
+        let (index, name, answer) =
+            joined.map_err(|_| Status::internal("a scope decision task failed"))?;
+        let answer = answer?;
+        if answer.allowed {
+            answers.push((
+                index,
+                Customer {
+                    name,
+                    scope: answer.scope,
+                    partner_relationship: answer.partner_relationship,
+                },
+            ));
+        }
+    }
+    answers.sort_by_key(|(index, _)| *index);
+    Ok(answers.into_iter().map(|(_, customer)| customer).collect())
+}
+
+/// The newest ticket time (microseconds) of each store of `names` that has tickets, and the
+/// stores that could not answer.
+/// When rooms-svc does not answer at all (or not before `deadline`), every store counts as
+/// failed with that status, so the view still answers.
+pub async fn newest_ticket_times(
+    rooms: ServiceChannel,
+    names: Vec<String>,
+    deadline: Instant,
+) -> (HashMap<String, i64>, Vec<Failure>) {
+    if names.is_empty() {
+        return (HashMap::new(), Vec::new());
+    }
+    let mut request = tonic::Request::new(BatchGetStoreInfoRequest {
+        customers: names.clone(),
+    });
+    request.set_timeout(deadline.saturating_duration_since(Instant::now()));
+    let mut client = StoreInternalServiceClient::new(rooms);
+    let answer = match tokio::time::timeout_at(deadline, client.batch_get_store_info(request)).await
+    {
+        Ok(Ok(answer)) => answer.into_inner(),
+        Ok(Err(status)) => return (HashMap::new(), all_failed(names, &status)),
+        Err(_) => {
+            let status = Status::deadline_exceeded("the stores did not answer in time");
+            return (HashMap::new(), all_failed(names, &status));
+        }
+    };
+    let newest = answer
+        .stores
+        .into_iter()
+        .filter_map(|store| {
+            let time = store.newest_ticket_update_time?;
+            Some((store.customer, micros(Some(&time))))
+        })
+        .collect();
+    let failures = answer
+        .failures
+        .into_iter()
+        .map(|failure| Failure {
+            customer: failure.customer,
+            status: Status::new(tonic::Code::from(failure.code), failure.message),
+        })
+        .collect();
+    (newest, failures)
+}
+
+fn all_failed(names: Vec<String>, status: &Status) -> Vec<Failure> {
+    names
+        .into_iter()
+        .map(|customer| Failure {
+            customer,
+            status: Status::new(status.code(), status.message()),
+        })
+        .collect()
+}
+
+/// Display names of the customers `names` (`customers/{customer}`); unknown ones are left
+/// out.
+pub async fn display_names(
+    tenancy: ServiceChannel,
+    names: Vec<String>,
+) -> Result<HashMap<String, String>, Status> {
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let tenants = TenancyInternalServiceClient::new(tenancy)
+        .batch_get_tenants(BatchGetTenantsRequest { names })
+        .await?
+        .into_inner()
+        .tenants;
+    Ok(tenants
+        .into_iter()
+        .filter_map(|tenant| {
+            let id = tenant.name.rsplit('/').next()?.to_owned();
+            Some((format!("customers/{id}"), tenant.display_name))
+        })
+        .collect())
+}

@@ -1,0 +1,127 @@
+//! R3: a customer may require partner users to present an MFA-asserted token; the gateway
+//! refuses the others with UNAUTHENTICATED / `MFA_REQUIRED` from the very next call.
+
+use identity_svc::token::{KeyMaterial, jwks_json};
+use mtm_proto::mtm::identity::v1::auth_service_client::AuthServiceClient;
+use mtm_proto::mtm::identity::v1::directory_service_client::DirectoryServiceClient;
+use mtm_proto::mtm::identity::v1::{
+    CreateIdentityProviderRequest, ExchangeExternalTokenRequest, IdentityProvider,
+};
+use mtm_proto::mtm::rooms::v1::room_service_client::RoomServiceClient;
+use mtm_proto::mtm::rooms::v1::settings_service_client::SettingsServiceClient;
+use mtm_proto::mtm::rooms::v1::{ListRoomsRequest, Settings, UpdateSettingsRequest};
+use tonic::Code;
+
+use crate::stack::{Org, World, bearer, error_info, req};
+
+const ISSUER: &str = "https://login.partner.example";
+const AUDIENCE: &str = "mtm-app";
+
+/// A token of `org`'s admin asserting MFA, exchanged through the gateway for an MTM token.
+async fn mfa_token(world: &World, org: &Org) -> String {
+    let key = KeyMaterial::generate();
+    DirectoryServiceClient::new(world.identity.clone())
+        .create_identity_provider(req(
+            CreateIdentityProviderRequest {
+                parent: format!("tenants/{}", org.id),
+                identity_provider: Some(IdentityProvider {
+                    display_name: "Partner sign-in".into(),
+                    issuer: ISSUER.into(),
+                    audience: AUDIENCE.into(),
+                    jwks_json: jwks_json([(key.kid.as_str(), key.x.as_str())]),
+                    ..Default::default()
+                }),
+                identity_provider_id: "partner-login".into(),
+                request_id: String::new(),
+            },
+            &org.admin.context(),
+        ))
+        .await
+        .expect("trust the partner's issuer");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let id_token = key
+        .sign(&serde_json::json!({
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": "external-subject",
+            "upn": org.admin.upn(),
+            "amr": ["pwd", "mfa"],
+            "iat": now,
+            "nbf": now,
+            "exp": now + 600,
+        }))
+        .expect("sign");
+    let exchanged = AuthServiceClient::new(world.public().await)
+        .exchange_external_token(ExchangeExternalTokenRequest { id_token })
+        .await
+        .expect("exchange through the gateway")
+        .into_inner();
+    assert!(exchanged.amr.iter().any(|m| m == "mfa"));
+    exchanged.access_token
+}
+
+#[tokio::test]
+async fn r3_partner_without_mfa_is_refused_once_the_customer_requires_it() {
+    let world = World::start(gateway::LimitArgs::default()).await;
+    let customer = world.customer("contoso").await;
+    let partner = world.partner("fabrikam").await;
+    world.relate(&customer, &partner, None).await;
+    world.room(&customer, "r1").await;
+    let customer_token = world.sign_in(&customer.admin).await;
+    let partner_token = world.sign_in(&partner.admin).await;
+    let channel = world.public().await;
+    let mut rooms = RoomServiceClient::new(channel.clone());
+    let list = || ListRoomsRequest {
+        parent: "customers/contoso".into(),
+        ..Default::default()
+    };
+
+    // Off by default: the customer's own policies do not apply to partner users.
+    let seen = rooms
+        .list_rooms(bearer(list(), &partner_token))
+        .await
+        .expect("partner lists rooms without MFA")
+        .into_inner();
+    assert_eq!(seen.rooms.len(), 1);
+
+    SettingsServiceClient::new(channel.clone())
+        .update_settings(bearer(
+            UpdateSettingsRequest {
+                settings: Some(Settings {
+                    name: "customers/contoso/settings".into(),
+                    partner_mfa_required: true,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["partner_mfa_required".into()],
+                }),
+            },
+            &customer_token,
+        ))
+        .await
+        .expect("the customer requires MFA of partner users");
+
+    let refused = rooms
+        .list_rooms(bearer(list(), &partner_token))
+        .await
+        .expect_err("a password-only partner token is refused at once");
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert_eq!(error_info(&refused).reason, "MFA_REQUIRED");
+
+    rooms
+        .list_rooms(bearer(list(), &customer_token))
+        .await
+        .expect("the customer's own users are not concerned");
+
+    let with_mfa = mfa_token(&world, &partner).await;
+    let seen = rooms
+        .list_rooms(bearer(list(), &with_mfa))
+        .await
+        .expect("an MFA-asserted partner token is accepted")
+        .into_inner();
+    assert_eq!(seen.rooms.len(), 1);
+    world.stop().await;
+}
