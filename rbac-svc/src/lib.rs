@@ -3,6 +3,7 @@
 //! `serve` runs the service on a bound listener until the shutdown token is cancelled; `main`
 //! only parses the configuration and calls it.
 
+pub mod audit;
 pub mod catalogue;
 pub mod error;
 pub mod follow;
@@ -16,15 +17,17 @@ pub mod store;
 use std::sync::{Arc, Mutex};
 
 use mtm_plumbing::CancellationToken;
+use mtm_plumbing::audit::service::AuditLog;
 use mtm_plumbing::config::BackendArgs;
 use mtm_plumbing::server::{Assembly, ServeError};
+use mtm_proto::mtm::audit::v1::audit_internal_service_server::AuditInternalServiceServer;
+use mtm_proto::mtm::audit::v1::audit_service_server::AuditServiceServer;
 use mtm_proto::mtm::rbac::v1::decision_service_server::DecisionServiceServer;
 use mtm_proto::mtm::rbac::v1::permission_service_server::PermissionServiceServer;
 use mtm_proto::mtm::rbac::v1::rbac_internal_service_server::RbacInternalServiceServer;
 use mtm_proto::mtm::rbac::v1::role_service_server::RoleServiceServer;
 use tokio::net::TcpListener;
-use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
+use tokio::sync::oneshot;
 
 /// The service's name in logs, traces and certificates.
 pub const SERVICE_NAME: &str = "rbac-svc";
@@ -68,16 +71,42 @@ pub enum StartError {
 }
 
 /// Serves the service over mutual TLS on `listener` until `shutdown` is cancelled. The store
-/// is opened and the decision index built in the background: until it is, the server's overall
-/// health (`""`) is NOT_SERVING and every call answers UNAVAILABLE. If the store cannot be
-/// opened, the server stops and returns the error.
+/// is opened and the decision index built in the background: until it is, health reports
+/// NOT_SERVING (overall and for every rbac service) and every call answers UNAVAILABLE. If the
+/// store cannot be opened, the server stops and returns the error.
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     health_listener: Option<TcpListener>,
     shutdown: CancellationToken,
 ) -> Result<(), StartError> {
+    serve_after(
+        std::future::ready(()),
+        config,
+        listener,
+        health_listener,
+        shutdown,
+    )
+    .await
+}
+
+/// Like [`serve`], but the store is opened only once `go` completes; the listener accepts
+/// (and health answers NOT_SERVING) meanwhile. Lets a test hold the service in its loading
+/// state.
+pub async fn serve_after<F>(
+    go: F,
+    config: Config,
+    listener: TcpListener,
+    health_listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> Result<(), StartError>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let ready = state::Ready::default();
+    let (built, on_built) = oneshot::channel();
+    let audit_stores = audit::Stores::new(ready.clone());
+    let audit_log = || AuditLog::new(audit_stores.clone(), audit::SOURCE);
     let assembly = Assembly::new()
         .add_service(PermissionServiceServer::new(
             service::permission::Permissions,
@@ -90,16 +119,21 @@ pub async fn serve(
         ))
         .add_service(RoleServiceServer::new(service::roles::Roles::new(
             ready.clone(),
-        )));
-    let health = assembly.health();
-    health
-        .set_service_status("", ServingStatus::NotServing)
-        .await;
+        )))
+        .add_service(AuditServiceServer::new(audit_log()))
+        .add_service(AuditInternalServiceServer::new(audit_log()))
+        .ready_when(async move {
+            if on_built.await.is_err() {
+                // Never built: health stays NOT_SERVING until the server stops.
+                std::future::pending::<()>().await;
+            }
+        });
     let failure = Arc::new(Mutex::new(None));
     let background = tokio::spawn(build_and_follow(
+        go,
         config.database_url.clone(),
         ready,
-        health,
+        built,
         failure.clone(),
         shutdown.clone(),
     ));
@@ -120,15 +154,19 @@ pub async fn serve(
     Ok(served?)
 }
 
-/// Builds the index, reports SERVING, then follows other replicas' revisions
-/// ([`follow::follow`]). A store that cannot be opened stops the server.
-async fn build_and_follow(
+/// After `go`, builds the index, publishes it and reports it `built`, then follows other
+/// replicas' revisions ([`follow::follow`]). A store that cannot be opened stops the server.
+async fn build_and_follow<F>(
+    go: F,
     url: String,
     ready: state::Ready,
-    health: HealthReporter,
+    built: oneshot::Sender<()>,
     failure: Arc<Mutex<Option<error::Error>>>,
     shutdown: CancellationToken,
-) {
+) where
+    F: Future<Output = ()>,
+{
+    go.await;
     let state = match state::State::open(&url).await {
         Ok(state) => state,
         Err(error) => {
@@ -139,8 +177,6 @@ async fn build_and_follow(
         }
     };
     ready.set(state.clone());
-    if !shutdown.is_cancelled() {
-        health.set_service_status("", ServingStatus::Serving).await;
-    }
+    let _ = built.send(());
     follow::follow(state, shutdown).await;
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Asg, CustomerIx, Index, Rel, Scope};
+use super::{Asg, CustomerIx, Index, NO_REL, Probe, Rel, Run, Scope};
 use crate::catalogue::{Kind, Perm, PermSet, TargetShape};
 
 /// Who asks: the principal's user, home tenant id and every group it is in (transitively).
@@ -127,8 +127,8 @@ pub struct Accessible {
 /// The principal's standing at one customer: which assignments apply to it.
 struct Standing<'i> {
     cx: &'i CustomerIx,
-    /// For a partner user: the ids of its relationships with the customer.
-    partner: Option<&'i [u32]>,
+    /// For a partner user: the run of its relationships with the customer.
+    partner: Option<Run>,
     now: i64,
 }
 
@@ -137,10 +137,10 @@ impl<'i> Standing<'i> {
     #[inline]
     fn applies(&self, a: &Asg) -> Result<Option<&'i Rel>, ()> {
         match (self.partner, a.rel) {
-            (None, None) => Ok(None),
-            (Some(own), Some(r)) => {
+            (None, NO_REL) => Ok(None),
+            (Some(own), r) if r != NO_REL => {
                 let rel = &self.cx.rels[r as usize];
-                if own.contains(&r) && rel.usable(self.now) {
+                if (own.start..own.start + own.len).contains(&r) && rel.usable(self.now) {
                     Ok(Some(rel))
                 } else {
                     Err(())
@@ -150,41 +150,55 @@ impl<'i> Standing<'i> {
         }
     }
 
-    /// Every assignment that applies to `who`, with its relationship (possibly repeated when
-    /// the principal is named several times).
-    fn each<'w>(&self, who: &Who<'w>, mut f: impl FnMut(&'i Asg, Option<&'i Rel>)) {
-        for member in who.members() {
-            if let Some(ids) = self.cx.by_member.get(member) {
-                for &id in ids.as_slice() {
-                    let a = &self.cx.assignments[id as usize];
-                    if let Ok(rel) = self.applies(a) {
-                        f(a, rel);
-                    }
+    /// Every assignment that applies to `who` (with its id and relationship), possibly
+    /// repeated when the principal is named several times.
+    #[inline]
+    fn each(&self, members: &[Probe<'_>], mut f: impl FnMut(u32, &'i Asg, Option<&'i Rel>)) {
+        for member in members {
+            for &id in self.cx.grants_of(member) {
+                let a = &self.cx.assignments[id as usize];
+                if let Ok(rel) = self.applies(a) {
+                    f(id, a, rel);
                 }
             }
         }
     }
-}
 
-#[inline]
-fn covers_room(a: &Asg, rel: Option<&Rel>, room: &RoomAt<'_>) -> bool {
-    a.scope.covers_room(room.room, room.group)
-        && rel.is_none_or(|r| r.scope.covers_room(room.room, room.group))
-}
+    #[inline]
+    fn covers_room(&self, a: &Asg, rel: Option<&Rel>, room: &(Probe<'_>, Probe<'_>)) -> bool {
+        let (room, group) = room;
+        self.cx.covers_room(&a.scope, room, group)
+            && rel.is_none_or(|r| self.cx.covers_room(&r.scope, room, group))
+    }
 
-#[inline]
-fn covers_group(a: &Asg, rel: Option<&Rel>, group: &str) -> bool {
-    a.scope.covers_group(group) && rel.is_none_or(|r| r.scope.covers_group(group))
-}
+    #[inline]
+    fn covers_group(&self, a: &Asg, rel: Option<&Rel>, group: &Probe<'_>) -> bool {
+        self.cx.covers_group(&a.scope, group)
+            && rel.is_none_or(|r| self.cx.covers_group(&r.scope, group))
+    }
 
-fn covers_target(a: &Asg, rel: Option<&Rel>, target: &Target<'_>) -> bool {
-    match target {
-        Target::None => true,
-        Target::Room(room) => covers_room(a, rel, room),
-        Target::Ticket(rooms) => rooms.iter().any(|room| covers_room(a, rel, room)),
-        Target::Group(group) => covers_group(a, rel, group),
+    fn covers_target(&self, a: &Asg, rel: Option<&Rel>, target: &Probed<'_>) -> bool {
+        match target {
+            Probed::None => true,
+            Probed::Room(room) => self.covers_room(a, rel, room),
+            Probed::Ticket(rooms) => rooms.iter().any(|room| self.covers_room(a, rel, room)),
+            Probed::Group(group) => self.covers_group(a, rel, group),
+        }
     }
 }
+
+/// A target with its names hashed once.
+enum Probed<'a> {
+    None,
+    /// A room and its group.
+    Room((Probe<'a>, Probe<'a>)),
+    /// A ticket's rooms, each with its group.
+    Ticket(Vec<(Probe<'a>, Probe<'a>)>),
+    Group(Probe<'a>),
+}
+
+/// At most this many members are hashed on the stack; more spill to the heap.
+const INLINE_MEMBERS: usize = 8;
 
 fn view_permission(target: &Target<'_>) -> Option<Perm> {
     let name = match target {
@@ -197,6 +211,32 @@ fn view_permission(target: &Target<'_>) -> Option<Perm> {
 }
 
 impl Index {
+    /// The principal's user and groups, hashed; calls `f` with them.
+    #[inline]
+    fn with_members<R>(&self, who: &Who<'_>, f: impl FnOnce(&[Probe<'_>]) -> R) -> R {
+        let count = who.members().count();
+        if count <= INLINE_MEMBERS {
+            let mut probes = [Probe { hash: 0, name: "" }; INLINE_MEMBERS];
+            for (slot, member) in probes.iter_mut().zip(who.members()) {
+                *slot = self.probe(member);
+            }
+            f(&probes[..count])
+        } else {
+            let probes: Vec<Probe<'_>> = who.members().map(|m| self.probe(m)).collect();
+            f(&probes)
+        }
+    }
+
+    fn probed<'a>(&self, target: &Target<'a>) -> Probed<'a> {
+        let pair = |room: &RoomAt<'a>| (self.probe(room.room), self.probe(room.group));
+        match target {
+            Target::None => Probed::None,
+            Target::Room(room) => Probed::Room(pair(room)),
+            Target::Ticket(rooms) => Probed::Ticket(rooms.iter().map(pair).collect()),
+            Target::Group(group) => Probed::Group(self.probe(group)),
+        }
+    }
+
     fn standing<'i>(
         &'i self,
         who: &Who<'_>,
@@ -204,13 +244,14 @@ impl Index {
         now: i64,
     ) -> Result<(Standing<'i>, Option<Arc<str>>), Deny> {
         let partner = who.home_tenant != customer;
-        let Some(cx) = self.customers.get(customer) else {
+        let Some(cx) = self.customer(customer) else {
             return Err(if partner {
                 Deny::NoRelationship
             } else {
                 Deny::NoGrant
             });
         };
+        std::hint::black_box(cx.warm());
         if !partner {
             return Ok((
                 Standing {
@@ -221,14 +262,9 @@ impl Index {
                 None,
             ));
         }
-        let own = cx
-            .rels_of_partner
-            .get(who.home_tenant)
-            .map_or(&[][..], Vec::as_slice);
-        let rel = own
-            .iter()
-            .map(|&id| &cx.rels[id as usize])
-            .find(|rel| rel.usable(now))
+        let own = cx.rels_of(&self.probe(who.home_tenant));
+        let usable = (own.start..own.start + own.len)
+            .find(|&id| cx.rels[id as usize].usable(now))
             .ok_or(Deny::NoRelationship)?;
         Ok((
             Standing {
@@ -236,7 +272,7 @@ impl Index {
                 partner: Some(own),
                 now,
             },
-            Some(rel.name.clone()),
+            Some(cx.rels[usable as usize].name.clone()),
         ))
     }
 
@@ -268,44 +304,51 @@ impl Index {
             return Decision::denied(Deny::Invalid, relationship);
         }
         let view = view_permission(target);
+        let probed = self.probed(target);
         let mut seen = match target {
             Target::Ticket(rooms) => vec![false; rooms.len()],
             _ => Vec::new(),
         };
         let mut granted = false;
         let mut visible = false;
-        let mut best: Option<&Arc<str>> = None;
-        standing.each(who, |a, rel| {
-            if !visible {
-                visible = match view {
-                    None => true,
-                    Some(view) => a.perms.contains(view) && covers_target(a, rel, target),
-                };
-            }
-            if !a.perms.contains(perm) {
-                return;
-            }
-            granted = true;
-            let ok = match (kind, target) {
-                (Kind::RoomScoped, Target::Room(room)) => covers_room(a, rel, room),
-                (Kind::RoomScoped, Target::Ticket(rooms)) => {
-                    let mut any = false;
-                    for (i, room) in rooms.iter().enumerate() {
-                        if covers_room(a, rel, room) {
-                            seen[i] = true;
-                            any = true;
+        let mut best: Option<u32> = None;
+        self.with_members(who, |members| {
+            standing.each(members, |id, a, rel| {
+                if !visible {
+                    visible = match view {
+                        None => true,
+                        Some(view) => {
+                            a.perms.contains(view) && standing.covers_target(a, rel, &probed)
                         }
-                    }
-                    any
+                    };
                 }
-                (Kind::GroupScoped, Target::Group(group)) => covers_group(a, rel, group),
-                (Kind::CustomerWide, _) => a.scope.all && rel.is_none_or(|r| r.scope.all),
-                (Kind::AnyAssignment, _) => true,
-                _ => false,
-            };
-            if ok && best.is_none_or(|b| a.name < *b) {
-                best = Some(&a.name);
-            }
+                if !a.perms.contains(perm) {
+                    return;
+                }
+                granted = true;
+                let ok = match (kind, &probed) {
+                    (Kind::RoomScoped, Probed::Room(room)) => standing.covers_room(a, rel, room),
+                    (Kind::RoomScoped, Probed::Ticket(rooms)) => {
+                        let mut any = false;
+                        for (i, room) in rooms.iter().enumerate() {
+                            if standing.covers_room(a, rel, room) {
+                                seen[i] = true;
+                                any = true;
+                            }
+                        }
+                        any
+                    }
+                    (Kind::GroupScoped, Probed::Group(group)) => {
+                        standing.covers_group(a, rel, group)
+                    }
+                    (Kind::CustomerWide, _) => a.scope.all && rel.is_none_or(|r| r.scope.all),
+                    (Kind::AnyAssignment, _) => true,
+                    _ => false,
+                };
+                if ok && best.is_none_or(|b| id < b) {
+                    best = Some(id);
+                }
+            })
         });
         let allowed = best.is_some();
         let deny = if allowed {
@@ -319,7 +362,7 @@ impl Index {
         };
         Decision {
             allowed,
-            granting: best.cloned(),
+            granting: best.map(|id| standing.cx.assignments[id as usize].name.clone()),
             relationship,
             visible_rooms: if allowed {
                 seen.iter()
@@ -346,15 +389,21 @@ impl Index {
             return resolved;
         };
         resolved.relationship = relationship;
-        standing.each(who, |a, rel| {
-            if !a.perms.contains(perm) {
-                return;
-            }
-            resolved.allowed = true;
-            match rel {
-                None => resolved.scope.union_with(&a.scope),
-                Some(rel) => resolved.scope.union_with(&a.scope.clip(&rel.scope)),
-            }
+        let cx = standing.cx;
+        self.with_members(who, |members| {
+            standing.each(members, |_, a, rel| {
+                if !a.perms.contains(perm) {
+                    return;
+                }
+                resolved.allowed = true;
+                let scope = cx.scope(&a.scope);
+                match rel {
+                    None => resolved.scope.union_with(&scope),
+                    Some(rel) => resolved
+                        .scope
+                        .union_with(&scope.clip(&cx.scope(&rel.scope))),
+                }
+            })
         });
         resolved
     }
@@ -367,9 +416,11 @@ impl Index {
         };
         let mut perms = PermSet::EMPTY;
         let mut any = false;
-        standing.each(who, |a, _| {
-            any = true;
-            perms = perms.union(a.perms);
+        self.with_members(who, |members| {
+            standing.each(members, |_, a, _| {
+                any = true;
+                perms = perms.union(a.perms);
+            })
         });
         (perms, any)
     }
@@ -384,7 +435,7 @@ impl Index {
             .flatten()
             .map(|c| &**c)
             .collect();
-        if self.customers.contains_key(who.home_tenant) {
+        if self.customer(who.home_tenant).is_some() {
             candidates.push(who.home_tenant);
         }
         candidates.sort_unstable();
@@ -394,9 +445,13 @@ impl Index {
             let Ok((standing, relationship)) = self.standing(who, customer, now) else {
                 continue;
             };
+            let held = &standing.cx.roles;
             let mut roles: Vec<(Arc<str>, Arc<str>)> = Vec::new();
-            standing.each(who, |a, _| {
-                roles.push((a.role.clone(), a.role_display.clone()))
+            self.with_members(who, |members| {
+                standing.each(members, |id, _, _| {
+                    let a = &held[id as usize];
+                    roles.push((a.role.clone(), a.role_display.clone()))
+                })
             });
             if roles.is_empty() {
                 continue;

@@ -8,6 +8,7 @@ use mtm_proto::mtm::rbac::v1::rbac_internal_service_server::RbacInternalService;
 use tonic::{Request, Response, Status};
 
 use super::customer_id;
+use crate::audit::Acting;
 use crate::error::Error;
 use crate::index::Scope;
 use crate::names;
@@ -45,14 +46,15 @@ impl Internal {
         Internal { state }
     }
 
-    async fn remove(&self, name: &str) -> Result<i64, Error> {
+    async fn remove(&self, by: &Acting, name: &str) -> Result<i64, Error> {
         let write = self.state.get()?.begin().await?;
-        let customer = write::remove_relationship(&write.txn, name).await?;
+        let customer = write::remove_relationship(&write.txn, by, name).await?;
         write.commit(customer.as_deref()).await
     }
 
     async fn members(
         &self,
+        by: &Acting,
         relationship: &str,
         change: write::MemberChange,
         members: &[String],
@@ -66,7 +68,8 @@ impl Internal {
         let (_, micros) = now();
         let write = self.state.get()?.begin().await?;
         let customer =
-            write::change_primary_admins(&write.txn, relationship, change, members, micros).await?;
+            write::change_primary_admins(&write.txn, by, relationship, change, members, micros)
+                .await?;
         write.commit(customer.as_deref()).await
     }
 }
@@ -87,6 +90,7 @@ impl RbacInternalService for Internal {
         request: Request<pb::ProvisionCustomerRequest>,
     ) -> Result<Response<pb::ProvisionCustomerResponse>, Status> {
         from_tenancy(&request)?;
+        let by = Acting::of(&request);
         let request = request.into_inner();
         let customer = customer_id(&request.customer, "customer")?;
         let user_of_customer = request
@@ -103,7 +107,8 @@ impl RbacInternalService for Internal {
         let (_, micros) = now();
         let write = self.state.get()?.begin().await?;
         let changed =
-            write::provision_customer(&write.txn, customer, &request.first_admin, micros).await?;
+            write::provision_customer(&write.txn, &by, customer, &request.first_admin, micros)
+                .await?;
         let revision = write.commit(changed.then_some(customer)).await?;
         Ok(Response::new(pb::ProvisionCustomerResponse { revision }))
     }
@@ -126,6 +131,7 @@ impl RbacInternalService for Internal {
         request: Request<pb::PutRelationshipRequest>,
     ) -> Result<Response<pb::PutRelationshipResponse>, Status> {
         from_tenancy(&request)?;
+        let by = Acting::of(&request);
         let request = request.into_inner();
         let (customer, _) = relationship_name(&request.relationship)?;
         let mut violations = Vec::new();
@@ -162,7 +168,7 @@ impl RbacInternalService for Internal {
             return Err(Error::Invalid(violations).into());
         }
         if state == RelationshipState::Terminated {
-            let revision = self.remove(&request.relationship).await?;
+            let revision = self.remove(&by, &request.relationship).await?;
             return Ok(Response::new(pb::PutRelationshipResponse { revision }));
         }
         let scope = request
@@ -174,6 +180,7 @@ impl RbacInternalService for Internal {
         let write = self.state.get()?.begin().await?;
         let changed = write::put_relationship(
             &write.txn,
+            &by,
             &write::RelationshipPut {
                 name: &request.relationship,
                 customer,
@@ -194,9 +201,10 @@ impl RbacInternalService for Internal {
         request: Request<pb::RemoveRelationshipRequest>,
     ) -> Result<Response<pb::RemoveRelationshipResponse>, Status> {
         from_tenancy(&request)?;
+        let by = Acting::of(&request);
         let request = request.into_inner();
         relationship_name(&request.relationship)?;
-        let revision = self.remove(&request.relationship).await?;
+        let revision = self.remove(&by, &request.relationship).await?;
         Ok(Response::new(pb::RemoveRelationshipResponse { revision }))
     }
 
@@ -205,9 +213,11 @@ impl RbacInternalService for Internal {
         request: Request<pb::SetPrimaryAdminsRequest>,
     ) -> Result<Response<pb::SetPrimaryAdminsResponse>, Status> {
         from_tenancy(&request)?;
+        let by = Acting::of(&request);
         let request = request.into_inner();
         let revision = self
             .members(
+                &by,
                 &request.relationship,
                 write::MemberChange::Set,
                 &request.members,
@@ -221,9 +231,11 @@ impl RbacInternalService for Internal {
         request: Request<pb::AddPrimaryAdminsRequest>,
     ) -> Result<Response<pb::AddPrimaryAdminsResponse>, Status> {
         from_tenancy(&request)?;
+        let by = Acting::of(&request);
         let request = request.into_inner();
         let revision = self
             .members(
+                &by,
                 &request.relationship,
                 write::MemberChange::Add,
                 &request.members,
@@ -237,9 +249,11 @@ impl RbacInternalService for Internal {
         request: Request<pb::RemovePrimaryAdminsRequest>,
     ) -> Result<Response<pb::RemovePrimaryAdminsResponse>, Status> {
         from_tenancy(&request)?;
+        let by = Acting::of(&request);
         let request = request.into_inner();
         let revision = self
             .members(
+                &by,
                 &request.relationship,
                 write::MemberChange::Remove,
                 &request.members,

@@ -14,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_rbac_tables::Migration),
             Box::new(m20261123_000002_create_requests::Migration),
+            Box::new(mtm_plumbing::audit::migration::CreateAuditRecords),
         ]
     }
 }

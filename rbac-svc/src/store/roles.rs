@@ -144,11 +144,18 @@ pub async fn mmr_admin_remains(db: &impl ConnectionTrait, customer: &str) -> Res
         > 0)
 }
 
-/// Deletes every assignment of a role.
-pub async fn delete_assignments_of(db: &impl ConnectionTrait, role: &str) -> Result<(), Error> {
+/// Deletes every assignment of a role and returns them.
+pub async fn delete_assignments_of(
+    db: &impl ConnectionTrait,
+    role: &str,
+) -> Result<Vec<assignment::Model>, Error> {
+    let deleted = assignment::Entity::find()
+        .filter(assignment::Column::Role.eq(role))
+        .all(db)
+        .await?;
     assignment::Entity::delete_many()
         .filter(assignment::Column::Role.eq(role))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(deleted)
 }

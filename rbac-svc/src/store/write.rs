@@ -1,7 +1,9 @@
 //! The store writes behind `RbacInternalService`: provisioning customers, mirroring
 //! relationships and the *Primary admins* membership. Each takes the open transaction and
-//! says whether it changed anything.
+//! says whether it changed anything, and records the roles and assignments it creates,
+//! changes or removes in the customer's audit log (R28).
 
+use mtm_proto::mtm::audit::v1::AuditCategory;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
     Set,
@@ -9,6 +11,7 @@ use sea_orm::{
 
 use super::entity::{assignment, customer, relationship, role};
 use super::lines;
+use crate::audit::{self, Acting, Change};
 use crate::catalogue::BuiltIn;
 use crate::error::Error;
 use crate::index::Scope;
@@ -21,6 +24,7 @@ pub fn new_etag() -> String {
 /// Inserts a built-in role under `parent` unless it exists.
 pub async fn ensure_built_in_role(
     txn: &DatabaseTransaction,
+    by: &Acting,
     customer: &str,
     parent: &str,
     relationship: Option<&str>,
@@ -35,7 +39,7 @@ pub async fn ensure_built_in_role(
     {
         return Ok(false);
     }
-    role::ActiveModel {
+    let row = role::ActiveModel {
         name: Set(name),
         customer: Set(customer.to_owned()),
         relationship: Set(relationship.map(str::to_owned)),
@@ -48,6 +52,25 @@ pub async fn ensure_built_in_role(
         update_time: Set(micros),
     }
     .insert(txn)
+    .await?;
+    audit::record(
+        txn,
+        by,
+        Change {
+            customer,
+            category: AuditCategory::Role,
+            operation: "create",
+            object_id: &row.name,
+            object_name: &row.display_name,
+            details: vec![
+                ("built_in".into(), "true".into()),
+                (
+                    "permissions".into(),
+                    built_in.permissions().names().join(","),
+                ),
+            ],
+        },
+    )
     .await?;
     Ok(true)
 }
@@ -88,6 +111,7 @@ pub async fn insert_assignment(
 /// Creates the customer with its built-in roles and the `initial-mmr-admin` assignment (R33).
 pub async fn provision_customer(
     txn: &DatabaseTransaction,
+    by: &Acting,
     id: &str,
     first_admin: &str,
     micros: i64,
@@ -104,9 +128,9 @@ pub async fn provision_customer(
     .await?;
     let parent = format!("customers/{id}");
     for built_in in [BuiltIn::MmrAdmin, BuiltIn::SiteLead, BuiltIn::SiteTech] {
-        ensure_built_in_role(txn, id, &parent, None, built_in, micros).await?;
+        ensure_built_in_role(txn, by, id, &parent, None, built_in, micros).await?;
     }
-    insert_assignment(
+    let assignment = insert_assignment(
         txn,
         id,
         None,
@@ -119,7 +143,33 @@ pub async fn provision_customer(
         micros,
     )
     .await?;
+    record_assignment(txn, by, "create", &assignment, Vec::new()).await?;
     Ok(true)
+}
+
+/// Records a change of `row` with its role and members and `details`.
+async fn record_assignment(
+    txn: &DatabaseTransaction,
+    by: &Acting,
+    operation: &str,
+    row: &assignment::Model,
+    mut details: Vec<(String, String)>,
+) -> Result<(), Error> {
+    details.push(("role".into(), row.role.clone()));
+    details.push(("members".into(), super::split(&row.members).join(",")));
+    audit::record(
+        txn,
+        by,
+        Change {
+            customer: &row.customer,
+            category: AuditCategory::Assignment,
+            operation,
+            object_id: &row.name,
+            object_name: &row.display_name,
+            details,
+        },
+    )
+    .await
 }
 
 /// Deletes everything of a customer.
@@ -160,6 +210,7 @@ pub struct RelationshipPut<'a> {
 /// its (empty) assignment (R19).
 pub async fn put_relationship(
     txn: &DatabaseTransaction,
+    by: &Acting,
     put: &RelationshipPut<'_>,
     micros: i64,
 ) -> Result<bool, Error> {
@@ -207,6 +258,7 @@ pub async fn put_relationship(
             row.insert(txn).await?;
             ensure_built_in_role(
                 txn,
+                by,
                 put.customer,
                 put.name,
                 Some(put.name),
@@ -214,7 +266,7 @@ pub async fn put_relationship(
                 micros,
             )
             .await?;
-            insert_assignment(
+            let assignment = insert_assignment(
                 txn,
                 put.customer,
                 Some(put.name),
@@ -227,6 +279,7 @@ pub async fn put_relationship(
                 micros,
             )
             .await?;
+            record_assignment(txn, by, "create", &assignment, Vec::new()).await?;
         }
     }
     Ok(true)
@@ -241,11 +294,39 @@ pub fn primary_admins(relationship: &str) -> String {
 /// customer it belonged to, when it existed.
 pub async fn remove_relationship(
     txn: &DatabaseTransaction,
+    by: &Acting,
     name: &str,
 ) -> Result<Option<String>, Error> {
     let Some(row) = relationship::Entity::find_by_id(name).one(txn).await? else {
         return Ok(None);
     };
+    let removed = || vec![("relationship_removed".into(), name.to_owned())];
+    for assignment in assignment::Entity::find()
+        .filter(assignment::Column::Relationship.eq(name))
+        .all(txn)
+        .await?
+    {
+        record_assignment(txn, by, "delete", &assignment, removed()).await?;
+    }
+    for role in role::Entity::find()
+        .filter(role::Column::Relationship.eq(name))
+        .all(txn)
+        .await?
+    {
+        audit::record(
+            txn,
+            by,
+            Change {
+                customer: &role.customer,
+                category: AuditCategory::Role,
+                operation: "delete",
+                object_id: &role.name,
+                object_name: &role.display_name,
+                details: removed(),
+            },
+        )
+        .await?;
+    }
     assignment::Entity::delete_many()
         .filter(assignment::Column::Relationship.eq(name))
         .exec(txn)
@@ -273,6 +354,7 @@ pub enum MemberChange {
 /// unknown relationship. Returns the customer when something changed.
 pub async fn change_primary_admins(
     txn: &DatabaseTransaction,
+    by: &Acting,
     relationship_name: &str,
     change: MemberChange,
     members: &[String],
@@ -310,10 +392,26 @@ pub async fn change_primary_admins(
     if new == old_sorted {
         return Ok(None);
     }
+    let added: Vec<&str> = new
+        .iter()
+        .filter(|m| !old.contains(m))
+        .map(String::as_str)
+        .collect();
+    let removed: Vec<&str> = old
+        .iter()
+        .filter(|m| !new.contains(m))
+        .map(String::as_str)
+        .collect();
     let mut active = row.into_active_model();
     active.members = Set(lines(&new));
     active.etag = Set(new_etag());
     active.update_time = Set(micros);
-    active.update(txn).await?;
+    let row = active.update(txn).await?;
+    let details = vec![
+        ("fields".into(), "members".into()),
+        ("added".into(), added.join(",")),
+        ("removed".into(), removed.join(",")),
+    ];
+    record_assignment(txn, by, "update", &row, details).await?;
     Ok(Some(rel.customer))
 }

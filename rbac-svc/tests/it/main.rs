@@ -1,7 +1,9 @@
 //! Integration tests of rbac-svc: the real service on `127.0.0.1:0` over mTLS, on SQLite and
 //! (with feature `postgres-tests`) PostgreSQL.
 
+mod audit;
 mod decisions;
+mod health;
 mod internal;
 mod race;
 mod replicas;
@@ -21,6 +23,8 @@ async fn serves_health_and_reflection_to_its_callers_over_mtls() {
             server.addr,
             &pki.material(caller),
             &[
+                "mtm.audit.v1.AuditInternalService",
+                "mtm.audit.v1.AuditService",
                 "mtm.rbac.v1.DecisionService",
                 "mtm.rbac.v1.PermissionService",
                 "mtm.rbac.v1.RbacInternalService",

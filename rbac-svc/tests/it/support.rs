@@ -99,14 +99,34 @@ pub async fn start(pki: &TestPki, url: &str) -> RunningServer<StartError> {
 
 /// Starts rbac-svc on `url` without waiting for its index.
 pub async fn start_unready(pki: &TestPki, url: &str) -> RunningServer<StartError> {
-    let config = Config {
+    let config = config(pki, url);
+    RunningServer::start(|listener, shutdown| serve(config, listener, None, shutdown)).await
+}
+
+/// Starts rbac-svc on `url`; it opens the store and builds its index only once `go` is sent.
+pub async fn start_gated(
+    pki: &TestPki,
+    url: &str,
+    go: tokio::sync::oneshot::Receiver<()>,
+) -> RunningServer<StartError> {
+    let config = config(pki, url);
+    let gate = async move {
+        let _ = go.await;
+    };
+    RunningServer::start(|listener, shutdown| {
+        rbac_svc::serve_after(gate, config, listener, None, shutdown)
+    })
+    .await
+}
+
+fn config(pki: &TestPki, url: &str) -> Config {
+    Config {
         backend: mtm_plumbing::config::BackendArgs {
             server: pki.server_args("rbac-svc"),
             allowed_peers: Vec::new(),
         },
         database_url: url.to_owned(),
-    };
-    RunningServer::start(|listener, shutdown| serve(config, listener, None, shutdown)).await
+    }
 }
 
 /// A started server with clients.

@@ -1,11 +1,13 @@
 //! `RoleService` assignments: create, get, list, update, delete (R18, R21, R22, R33, R36).
 
+use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::rbac::v1 as pb;
 use prost::Message;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Set};
 use tonic::{Request, Response, Status};
 
 use super::{Roles, caller, check_etag, mask_paths};
+use crate::audit::{self, Acting, Change};
 use crate::catalogue::{Perm, PermSet};
 use crate::error::Error;
 use crate::index::Scope;
@@ -102,6 +104,17 @@ async fn keep_an_mmr_admin(txn: &DatabaseTransaction, customer: &str) -> Result<
     }
 }
 
+/// How an assignment row's role, members and scope read in an audit record.
+fn assignment_details(row: &assignment::Model) -> Vec<(String, String)> {
+    vec![
+        ("role".into(), row.role.clone()),
+        ("members".into(), split(&row.members).join(",")),
+        ("all_rooms".into(), row.all_rooms.to_string()),
+        ("room_groups".into(), split(&row.room_groups).join(",")),
+        ("rooms".into(), split(&row.rooms).join(",")),
+    ]
+}
+
 /// The scope decided with: a partner assignment's is clipped to the relationship (R18, R21).
 fn effective(scope: &Scope, relationship: Option<&Scope>) -> Scope {
     relationship.map_or_else(|| scope.clone(), |rel| scope.clip(rel))
@@ -192,6 +205,19 @@ impl Roles {
             &scope,
             false,
             micros,
+        )
+        .await?;
+        audit::record(
+            &write.txn,
+            &Acting::of(&request),
+            Change {
+                customer: parent.customer(),
+                category: AuditCategory::Assignment,
+                operation: "create",
+                object_id: &row.name,
+                object_name: &row.display_name,
+                details: assignment_details(&row),
+            },
         )
         .await?;
         requests::remember(
@@ -359,6 +385,21 @@ impl Roles {
         active.update_time = Set(micros);
         let row = active.update(&write.txn).await.map_err(Error::from)?;
         keep_an_mmr_admin(&write.txn, parent.customer()).await?;
+        let mut details = vec![("fields".into(), paths.join(","))];
+        details.extend(assignment_details(&row));
+        audit::record(
+            &write.txn,
+            &Acting::of(&request),
+            Change {
+                customer: parent.customer(),
+                category: AuditCategory::Assignment,
+                operation: "update",
+                object_id: &row.name,
+                object_name: &row.display_name,
+                details,
+            },
+        )
+        .await?;
         let revision = write.commit(Some(parent.customer())).await?;
         Ok(Response::new(pb::UpdateRoleAssignmentResponse {
             role_assignment: Some(convert::assignment(&row, rel_scope.as_ref())),
@@ -394,6 +435,19 @@ impl Roles {
             .await
             .map_err(Error::from)?;
         keep_an_mmr_admin(&write.txn, parent.customer()).await?;
+        audit::record(
+            &write.txn,
+            &Acting::of(&request),
+            Change {
+                customer: parent.customer(),
+                category: AuditCategory::Assignment,
+                operation: "delete",
+                object_id: &row.name,
+                object_name: &row.display_name,
+                details: assignment_details(&row),
+            },
+        )
+        .await?;
         let revision = write.commit(Some(parent.customer())).await?;
         Ok(Response::new(pb::DeleteRoleAssignmentResponse { revision }))
     }

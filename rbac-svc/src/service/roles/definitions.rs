@@ -1,11 +1,13 @@
 //! `RoleService` role definitions: create, get, list, update, delete.
 
+use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::rbac::v1 as pb;
 use prost::Message;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use tonic::{Request, Response, Status};
 
 use super::{Roles, caller, check_etag, mask_paths};
+use crate::audit::{self, Acting, Change};
 use crate::catalogue::{BuiltIn, PermSet};
 use crate::error::Error;
 use crate::names::{self, Parent};
@@ -150,6 +152,19 @@ impl Roles {
         .insert(&write.txn)
         .await
         .map_err(Error::from)?;
+        audit::record(
+            &write.txn,
+            &Acting::of(&request),
+            Change {
+                customer: parent.customer(),
+                category: AuditCategory::Role,
+                operation: "create",
+                object_id: &row.name,
+                object_name: &row.display_name,
+                details: vec![("permissions".into(), perms.names().join(","))],
+            },
+        )
+        .await?;
         requests::remember(
             &write.txn,
             &body.request_id,
@@ -292,6 +307,23 @@ impl Roles {
         active.etag = Set(new_etag());
         active.update_time = Set(micros);
         let row = active.update(&write.txn).await.map_err(Error::from)?;
+        let mut details = vec![("fields".into(), paths.join(","))];
+        if has("permissions") {
+            details.push(("permissions".into(), perms.names().join(",")));
+        }
+        audit::record(
+            &write.txn,
+            &Acting::of(&request),
+            Change {
+                customer: parent.customer(),
+                category: AuditCategory::Role,
+                operation: "update",
+                object_id: &row.name,
+                object_name: &row.display_name,
+                details,
+            },
+        )
+        .await?;
         let count = q::assignment_count(&write.txn, &row.name).await?;
         let revision = write.commit(Some(parent.customer())).await?;
         Ok(Response::new(pb::UpdateRoleResponse {
@@ -321,6 +353,7 @@ impl Roles {
             .into());
         }
         check_etag(&body.etag, &row.etag, &row.name)?;
+        let by = Acting::of(&request);
         if q::assignment_count(&write.txn, &row.name).await? > 0 {
             if !body.force {
                 return Err(Error::FailedPrecondition(format!(
@@ -329,12 +362,39 @@ impl Roles {
                 ))
                 .into());
             }
-            q::delete_assignments_of(&write.txn, &row.name).await?;
+            for assignment in q::delete_assignments_of(&write.txn, &row.name).await? {
+                audit::record(
+                    &write.txn,
+                    &by,
+                    Change {
+                        customer: parent.customer(),
+                        category: AuditCategory::Assignment,
+                        operation: "delete",
+                        object_id: &assignment.name,
+                        object_name: &assignment.display_name,
+                        details: vec![("deleted_with_role".into(), row.name.clone())],
+                    },
+                )
+                .await?;
+            }
         }
         role::Entity::delete_by_id(row.name.as_str())
             .exec(&write.txn)
             .await
             .map_err(Error::from)?;
+        audit::record(
+            &write.txn,
+            &by,
+            Change {
+                customer: parent.customer(),
+                category: AuditCategory::Role,
+                operation: "delete",
+                object_id: &row.name,
+                object_name: &row.display_name,
+                details: vec![("force".into(), body.force.to_string())],
+            },
+        )
+        .await?;
         let revision = write.commit(Some(parent.customer())).await?;
         Ok(Response::new(pb::DeleteRoleResponse { revision }))
     }
