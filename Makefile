@@ -6,7 +6,7 @@ export MTM_TEST_POSTGRES_URL
 BUF_VERSION := 1.75.0
 TOOLS := $(CURDIR)/.tools
 
-.PHONY: ci test test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local
+.PHONY: ci test test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local python-client
 
 ## The README's test command.
 test:
@@ -15,6 +15,11 @@ test:
 ## Tests against a real PostgreSQL server (fails loudly if it is unreachable).
 test-postgres: postgres-up
 	cargo test --workspace --all-features -- postgres
+
+## Plays the start of the partner story with the Python client against a fresh local suite
+## (virtual environment in .tools/python-client, stubs generated from proto/).
+python-client:
+	clients/python/run.sh
 
 ## Makes sure PostgreSQL answers on 127.0.0.1:5432, starting the local cluster if needed.
 postgres-up:
@@ -41,7 +46,7 @@ deploy-validate:
 
 lint: fmt clippy buf-lint deploy-validate
 
-ci: fmt test test-postgres clippy buf-lint deploy-validate
+ci: fmt test python-client test-postgres clippy buf-lint deploy-validate
 
 ## Runs the whole suite locally (the README's first command).
 local:

@@ -1,10 +1,15 @@
 //! Starts the whole MTM suite from the real binaries: the four backends and the gateway as
 //! separate processes on loopback, mTLS between them with development certificates minted on
-//! first run, SQLite stores under one data directory. Used by the `mtm-local` command and by
-//! the end-to-end tests.
+//! first run, SQLite stores under one data directory (or databases on a PostgreSQL server, see
+//! [`Stores`]). Used by the `mtm-local` command and by the end-to-end tests, which share the
+//! public-API steps of [`world`] and [`api`]; [`demo`] builds `mtm-local`'s demo world.
 
+pub mod api;
 mod binaries;
+pub mod demo;
 mod process;
+mod stores;
+pub mod world;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,6 +23,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 pub use binaries::{BinariesError, ensure_built};
 pub use process::Service;
+pub use stores::Stores;
 
 /// How long the suite may take to come up.
 const START_DEADLINE: Duration = Duration::from_secs(60);
@@ -65,11 +71,34 @@ pub struct SuiteOptions {
     pub bin_dir: PathBuf,
     /// Extra environment for every service (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`).
     pub env: Vec<(String, String)>,
+    /// SQLite files under the data directory, or PostgreSQL databases.
+    pub stores: Stores,
+}
+
+impl SuiteOptions {
+    /// SQLite stores under `data_dir`, the gateway on `gateway_listen`, the binaries in
+    /// `bin_dir`, no extra environment.
+    pub fn new(data_dir: PathBuf, gateway_listen: SocketAddr, bin_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            gateway_listen,
+            bin_dir,
+            env: Vec::new(),
+            stores: Stores::Sqlite,
+        }
+    }
 }
 
 /// A running suite; [`Suite::stop`] shuts it down gracefully.
 pub struct Suite {
     services: Vec<Service>,
+    stores: Stores,
+    data: PathBuf,
+    bin_dir: PathBuf,
+    logs: PathBuf,
+    run: PathBuf,
+    /// rooms-svc's environment, its listen address fixed to where it first bound.
+    rooms_env: Vec<(String, String)>,
     /// The gateway's public address.
     pub gateway_addr: SocketAddr,
     /// The CA certificate that signs the gateway's certificate.
@@ -86,6 +115,12 @@ impl Suite {
         devcerts::ensure(&dirs.certs, &devcerts::SERVICES)?;
         let mut suite = Self {
             services: Vec::new(),
+            stores: options.stores.clone(),
+            data: dirs.data.clone(),
+            bin_dir: options.bin_dir.clone(),
+            logs: dirs.logs.clone(),
+            run: dirs.run.clone(),
+            rooms_env: Vec::new(),
             gateway_addr: options.gateway_listen,
             ca_file: dirs.certs.join("ca.pem"),
             operator_password_file: dirs.operator_password(),
@@ -103,14 +138,21 @@ impl Suite {
         let mut urls: Vec<(&str, String)> = Vec::new();
         for service in ["identity-svc", "rbac-svc", "rooms-svc", "tenancy-svc"] {
             let mut env = common_env(options, dirs, service, "127.0.0.1:0".parse().expect("addr"));
-            env.extend(store_env(dirs, service));
+            env.extend(options.stores.env(&dirs.data, service));
+            env.extend(local_files_env(dirs, service));
             if service == "tenancy-svc" {
                 env.extend(backend_urls(&urls));
             }
-            let mut started = Service::spawn(service, &options.bin_dir, &dirs.logs, env)?;
+            let mut started = Service::spawn(service, &options.bin_dir, &dirs.logs, env.clone())?;
             let addr = started.bound_addr(&dirs.run, START_DEADLINE).await;
             self.services.push(started);
-            urls.push((service, format!("https://{}", addr?)));
+            let addr = addr?;
+            if service == "rooms-svc" {
+                env.retain(|(key, _)| key != "MTM_LISTEN");
+                env.push(("MTM_LISTEN".to_owned(), addr.to_string()));
+                self.rooms_env = env;
+            }
+            urls.push((service, format!("https://{addr}")));
         }
         let mut env = common_env(options, dirs, "gateway", options.gateway_listen);
         env.extend(backend_urls(&urls));
@@ -172,6 +214,43 @@ impl Suite {
         }
     }
 
+    /// Makes `customer`'s rooms store (a tenant id) unusable, as if its database server were
+    /// down: every later call that needs it fails while the other customers' stores work.
+    /// With SQLite stores rooms-svc is restarted on its address around the change, so no open
+    /// connection outlives it; the call returns once the suite is ready again.
+    pub async fn make_customer_store_unavailable(
+        &mut self,
+        customer: &str,
+    ) -> Result<(), SuiteError> {
+        if !matches!(self.stores, Stores::Sqlite) {
+            return self.stores.break_customer_store(&self.data, customer).await;
+        }
+        let index = self
+            .services
+            .iter()
+            .position(|s| s.name() == "rooms-svc")
+            .ok_or_else(|| {
+                SuiteError::NotReady(START_DEADLINE, "rooms-svc is not running".into())
+            })?;
+        let rooms = self.services.remove(index);
+        if let Err(problem) = rooms.terminate(Duration::from_secs(10)).await {
+            return Err(SuiteError::NotReady(START_DEADLINE, problem));
+        }
+        self.stores
+            .break_customer_store(&self.data, customer)
+            .await?;
+        let mut restarted = Service::spawn(
+            "rooms-svc",
+            &self.bin_dir,
+            &self.logs,
+            self.rooms_env.clone(),
+        )?;
+        let addr = restarted.bound_addr(&self.run, START_DEADLINE).await;
+        self.services.insert(index, restarted);
+        addr?;
+        self.wait_ready().await
+    }
+
     /// Waits until a service exits on its own, and says which one and how.
     pub async fn wait_for_exit(&mut self) -> SuiteError {
         loop {
@@ -212,28 +291,18 @@ fn backend_urls(urls: &[(&str, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Where each service keeps its data (one SQLite file per control-plane service, one per
-/// customer for rooms-svc) and its other local files; identity-svc also loads the demo
-/// directories into an empty store.
-fn store_env(dirs: &Dirs, service: &str) -> Vec<(String, String)> {
+/// The service's files besides its store: rooms-svc's key-sealing secret;
+/// identity-svc's operator password, the demo directories it loads into an empty store, and
+/// domain claims trusted without DNS proof.
+fn local_files_env(dirs: &Dirs, service: &str) -> Vec<(String, String)> {
     let data = dirs.data.display();
     let pair = |k: &str, v: String| (k.to_owned(), v);
     match service {
-        "rooms-svc" => vec![
-            pair(
-                "MTM_STORE_URL_TEMPLATE",
-                format!("sqlite://{data}/rooms/{{customer}}.db"),
-            ),
-            pair(
-                "MTM_KEY_SEALING_SECRET_FILE",
-                format!("{data}/rooms/key-sealing.secret"),
-            ),
-        ],
+        "rooms-svc" => vec![pair(
+            "MTM_KEY_SEALING_SECRET_FILE",
+            format!("{data}/rooms/key-sealing.secret"),
+        )],
         "identity-svc" => vec![
-            pair(
-                "MTM_DATABASE_URL",
-                format!("sqlite://{data}/identity-svc.db"),
-            ),
             pair(
                 "MTM_OPERATOR_PASSWORD_FILE",
                 dirs.operator_password().display().to_string(),
@@ -241,10 +310,7 @@ fn store_env(dirs: &Dirs, service: &str) -> Vec<(String, String)> {
             pair("MTM_SEED_DEMO", "true".to_owned()),
             pair("MTM_TRUST_DOMAIN_CLAIMS", "true".to_owned()),
         ],
-        _ => vec![pair(
-            "MTM_DATABASE_URL",
-            format!("sqlite://{data}/{service}.db"),
-        )],
+        _ => Vec::new(),
     }
 }
 

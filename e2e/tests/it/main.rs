@@ -1,6 +1,8 @@
 //! End-to-end tests: the real binaries started as separate processes.
 
 mod gateway_forwarding;
+mod partner_story;
+mod story;
 mod suite_lifecycle;
 mod support;
 mod tracing_across_processes;

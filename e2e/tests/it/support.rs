@@ -15,12 +15,17 @@ fn bin_dir() -> PathBuf {
 /// A suite in its own temporary directory, with extra environment for every service.
 pub async fn start_suite(env: Vec<(String, String)>) -> (Suite, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let options = SuiteOptions {
-        data_dir: dir.path().to_owned(),
-        gateway_listen: "127.0.0.1:0".parse().expect("addr"),
-        bin_dir: bin_dir(),
-        env,
-    };
+    let mut options = options_in(&dir);
+    options.env = env;
     let suite = Suite::start(&options).await.expect("suite starts");
     (suite, dir)
+}
+
+/// Options for a suite in `dir` with SQLite stores and the gateway on a free port.
+pub fn options_in(dir: &tempfile::TempDir) -> SuiteOptions {
+    SuiteOptions::new(
+        dir.path().to_owned(),
+        "127.0.0.1:0".parse().expect("addr"),
+        bin_dir(),
+    )
 }

@@ -1,13 +1,17 @@
 //! `mtm-local`: runs the whole MTM suite on this machine: the four backends and the gateway as
-//! separate processes, mTLS between them, development certificates minted on first run, then
-//! prints the gateway address and a grpcurl command to try. Ctrl-C stops everything.
+//! separate processes, mTLS between them, development certificates minted on first run. On
+//! first run it also builds the demo world through the public API (see `mtm_e2e::demo`), then
+//! prints the gateway address and grpcurl commands to paste. Ctrl-C stops everything.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use mtm_e2e::demo::{self, Seeded};
 use mtm_e2e::{Suite, SuiteOptions, ensure_built};
+
+mod howto;
 
 /// Runs the whole MTM suite locally.
 #[derive(Debug, Parser)]
@@ -24,6 +28,11 @@ struct Args {
     /// Where the gateway listens.
     #[arg(long, env = "MTM_LOCAL_GATEWAY", default_value = "127.0.0.1:8443")]
     gateway_listen: SocketAddr,
+
+    /// Leaves the world empty besides identity-svc's demo directories: no tenants registered,
+    /// no partner enrolled, no rooms (for clients that play the story themselves).
+    #[arg(long)]
+    no_demo: bool,
 }
 
 /// Commands besides running the suite.
@@ -58,12 +67,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let options = SuiteOptions {
-        data_dir: data_dir.clone(),
-        gateway_listen: args.gateway_listen,
-        bin_dir,
-        env: Vec::new(),
-    };
+    let options = SuiteOptions::new(data_dir.clone(), args.gateway_listen, bin_dir);
     let mut suite = match Suite::start(&options).await {
         Ok(suite) => suite,
         Err(error) => {
@@ -71,21 +75,24 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ca = suite.ca_file.display().to_string();
-    let gateway = suite.gateway_addr;
-    println!("MTM is running: gateway on {gateway} (TLS, CA certificate {ca})");
-    println!("logs: {}", data_dir.join("logs").display());
-    println!("List the public services:");
-    println!("  grpcurl -cacert {ca} {gateway} list");
-    println!("Ask the gateway whether every backend is serving:");
-    println!("  grpcurl -cacert {ca} {gateway} mtm.gateway.v1.StatusService/GetStatus");
-    println!("Sign in as a demo user (every demo password is mtm-demo-password):");
+    if !args.no_demo && !seed_demo(&suite).await {
+        eprintln!("mtm-local: stopping");
+        suite.stop().await;
+        return ExitCode::FAILURE;
+    }
     println!(
-        "  grpcurl -cacert {ca} -d '{{\"upn\":\"admin@fabrikam.com\",\"password\":\"mtm-demo-password\"}}' {gateway} mtm.identity.v1.AuthService/SignIn"
+        "MTM is running: gateway on {} (TLS, CA certificate {})",
+        suite.gateway_addr,
+        suite.ca_file.display()
     );
-    println!(
-        "The operator signs in as \"operator\" with the password in {}",
-        suite.operator_password_file.display()
+    println!("logs: {}", data_dir.join("logs").display());
+    print!(
+        "{}",
+        howto::grpcurl_examples(
+            &suite.ca_file,
+            suite.gateway_addr,
+            &suite.operator_password_file
+        )
     );
     println!("Press Ctrl-C to stop.");
 
@@ -105,6 +112,33 @@ async fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Builds the demo world unless it is there; false when that failed.
+async fn seed_demo(suite: &Suite) -> bool {
+    let channel = match suite.gateway_channel().await {
+        Ok(channel) => channel,
+        Err(error) => {
+            eprintln!("mtm-local: {error}");
+            return false;
+        }
+    };
+    match demo::seed(channel, &suite.operator_password_file).await {
+        Ok(Seeded::AlreadyThere) => {
+            eprintln!("mtm-local: the demo world is already there");
+            true
+        }
+        Ok(Seeded::Built { rooms, tickets }) => {
+            eprintln!("mtm-local: built the demo world ({rooms} rooms, {tickets} incidents)");
+            true
+        }
+        Err(error) => {
+            eprintln!(
+                "mtm-local: building the demo world failed: {error}; delete the data directory to start over"
+            );
+            false
+        }
     }
 }
 
