@@ -4,7 +4,8 @@
 //!
 //! The stores are SQLite files, or one PostgreSQL database per customer with
 //! `MTM_BENCH_STORES=postgres` (databases `mtm_bench_demo-NNNN` on 127.0.0.1:5432, dropped
-//! at the end). Customers come from rooms-svc's demo generator, loaded once per run; the
+//! at the end). `MTM_BENCH_CUSTOMERS` sets the wide user's number of customers (default
+//! 1,000, at least 100) for shorter runs. Customers come from rooms-svc's demo generator, loaded once per run; the
 //! partner's relationships are written to rbac-svc as tenancy-svc writes them.
 
 use std::time::Duration;
@@ -33,6 +34,18 @@ const WIDE_USER: &str = "admin";
 /// Serves the first 100 customers.
 const NARROW_USER: &str = "lena";
 const NARROW_CUSTOMERS: usize = 100;
+
+/// The wide user's number of customers: `MTM_BENCH_CUSTOMERS`, or [`CUSTOMERS`].
+fn customers() -> usize {
+    std::env::var("MTM_BENCH_CUSTOMERS").map_or(CUSTOMERS, |value| {
+        let count: usize = value.parse().expect("MTM_BENCH_CUSTOMERS: a number");
+        assert!(
+            count >= NARROW_CUSTOMERS,
+            "MTM_BENCH_CUSTOMERS: at least {NARROW_CUSTOMERS}"
+        );
+        count
+    })
+}
 
 type Stop = Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>;
 
@@ -89,7 +102,7 @@ async fn start() -> Suite {
     rooms_config.max_open_stores = if postgres.is_some() {
         80
     } else {
-        CUSTOMERS + 16
+        customers() + 16
     };
     rooms_config.store_max_connections = if postgres.is_some() { 1 } else { 2 };
     let rooms = RunningServer::start(|l, s| rooms_svc::serve(rooms_config, l, None, s)).await;
@@ -157,7 +170,7 @@ async fn start() -> Suite {
 async fn seed(rooms: Channel, rbac: Channel, wide_user: &str, narrow_user: &str) {
     let data = generate(DemoOptions {
         seed: 25,
-        customers: CUSTOMERS,
+        customers: customers(),
         rooms_per_customer: 4,
         incidents_per_customer: TICKETS_PER_CUSTOMER,
     });
@@ -177,11 +190,12 @@ async fn seed(rooms: Channel, rbac: Channel, wide_user: &str, narrow_user: &str)
         tickets += done.expect("load task").expect("demo load").tickets;
     }
     eprintln!(
-        "loaded {CUSTOMERS} customers, {tickets} tickets in {:.1?}",
+        "loaded {} customers, {tickets} tickets in {:.1?}",
+        customers(),
         started.elapsed()
     );
     let mut internal = RbacInternalServiceClient::new(rbac);
-    for index in 0..CUSTOMERS {
+    for index in 0..customers() {
         let customer = format!("customers/demo-{index:04}");
         let relationship = format!("{customer}/partnerRelationships/{PARTNER}");
         internal
@@ -290,17 +304,15 @@ fn fanout(c: &mut Criterion) {
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(2));
     group.measurement_time(Duration::from_secs(8));
-    for (customers, (user, token)) in [(NARROW_CUSTOMERS, &suite.narrow), (CUSTOMERS, &suite.wide)]
-    {
+    for (count, (user, token)) in [
+        (NARROW_CUSTOMERS, &suite.narrow),
+        (customers(), &suite.wide),
+    ] {
         runtime.block_on(enable_view(&suite.gateway, user, token));
-        runtime.block_on(first_page(&suite.gateway, token, customers));
-        group.bench_with_input(
-            BenchmarkId::from_parameter(customers),
-            &customers,
-            |b, &n| {
-                b.iter(|| runtime.block_on(first_page(&suite.gateway, token, n)));
-            },
-        );
+        runtime.block_on(first_page(&suite.gateway, token, count));
+        group.bench_with_input(BenchmarkId::from_parameter(count), &count, |b, &n| {
+            b.iter(|| runtime.block_on(first_page(&suite.gateway, token, n)));
+        });
     }
     group.finish();
     runtime.block_on(async {
@@ -308,7 +320,7 @@ fn fanout(c: &mut Criterion) {
             stop().await.expect("server stopped");
         }
         if let Some(template) = &suite.postgres {
-            for index in 0..CUSTOMERS {
+            for index in 0..customers() {
                 let url = template.replace("{customer}", &format!("demo-{index:04}"));
                 mtm_plumbing::testing::drop_postgres_database(&url).await;
             }

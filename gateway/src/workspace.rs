@@ -94,6 +94,7 @@ impl Workspace {
                     page_size: ACCESSIBLE_PAGE_SIZE,
                     page_token,
                     at_least_revision: 0,
+                    permission: String::new(),
                 })
                 .await?
                 .into_inner();

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 
 use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::{Principal, RoomScope};
+use mtm_proto::mtm::rbac::v1::ListAccessibleCustomersRequest;
 use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
-use mtm_proto::mtm::rbac::v1::{ListAccessibleCustomersRequest, ResolveScopeRequest};
 use mtm_proto::mtm::rooms::v1::BatchGetStoreInfoRequest;
 use mtm_proto::mtm::rooms::v1::store_internal_service_client::StoreInternalServiceClient;
 use mtm_proto::mtm::tenancy::v1::BatchGetTenantsRequest;
 use mtm_proto::mtm::tenancy::v1::tenancy_internal_service_client::TenancyInternalServiceClient;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tonic::Status;
 
@@ -20,9 +19,6 @@ use super::order::micros;
 
 /// The permission the view lists tickets with.
 pub const PERMISSION: &str = "tickets.view";
-
-/// Scope decisions asked of rbac-svc at once.
-const SCOPE_CONCURRENCY: usize = 64;
 
 /// Customers asked of rbac-svc per page of `ListAccessibleCustomers`.
 const ACCESSIBLE_PAGE: i32 = 5000;
@@ -47,13 +43,15 @@ pub struct Failure {
     pub status: Status,
 }
 
-/// Every customer where `principal` holds a role, optionally only `only`.
-pub async fn accessible(
+/// Every customer where `principal` may view tickets, optionally only `only`, with its scope
+/// there, ordered by customer name: one paged `ListAccessibleCustomers` call narrowed to
+/// [`PERMISSION`], whatever the number of customers.
+pub async fn with_ticket_scope(
     rbac: &mut DecisionServiceClient<ServiceChannel>,
     principal: &Principal,
     only: Option<&str>,
-) -> Result<Vec<String>, Status> {
-    let mut names = Vec::new();
+) -> Result<Vec<Customer>, Status> {
+    let mut customers = Vec::new();
     let mut page_token = String::new();
     loop {
         let page = rbac
@@ -62,71 +60,25 @@ pub async fn accessible(
                 page_size: ACCESSIBLE_PAGE,
                 page_token,
                 at_least_revision: 0,
+                permission: PERMISSION.to_owned(),
             })
             .await?
             .into_inner();
-        names.extend(
+        customers.extend(
             page.customers
                 .into_iter()
-                .map(|c| c.customer)
-                .filter(|name| only.is_none_or(|only| only == name)),
+                .filter(|c| only.is_none_or(|only| only == c.customer))
+                .map(|c| Customer {
+                    name: c.customer,
+                    scope: c.scope,
+                    partner_relationship: c.partner_relationship,
+                }),
         );
         if page.next_page_token.is_empty() {
-            return Ok(names);
+            return Ok(customers);
         }
         page_token = page.next_page_token;
     }
-}
-
-/// The customers of `names` where `principal` may view tickets, with its scope there, in the
-/// order of `names`.
-pub async fn with_ticket_scope(
-    rbac: &DecisionServiceClient<ServiceChannel>,
-    principal: &Principal,
-    names: Vec<String>,
-) -> Result<Vec<Customer>, Status> {
-    let mut tasks = JoinSet::new();
-    let mut answers = Vec::with_capacity(names.len());
-    let mut queue = names.into_iter().enumerate();
-    loop {
-        while tasks.len() < SCOPE_CONCURRENCY {
-            let Some((index, name)) = queue.next() else {
-                break;
-            };
-            let mut rbac = rbac.clone();
-            let principal = principal.clone();
-            tasks.spawn(async move {
-                let answer = rbac
-                    .resolve_scope(ResolveScopeRequest {
-                        principal: Some(principal),
-                        customer: name.clone(),
-                        permission: PERMISSION.to_owned(),
-                        at_least_revision: 0,
-                    })
-                    .await
-                    .map(tonic::Response::into_inner);
-                (index, name, answer)
-            });
-        }
-        let Some(joined) = tasks.join_next().await else {
-            break;
-        };
-        let (index, name, answer) =
-            joined.map_err(|_| Status::internal("a scope decision task failed"))?;
-        let answer = answer?;
-        if answer.allowed {
-            answers.push((
-                index,
-                Customer {
-                    name,
-                    scope: answer.scope,
-                    partner_relationship: answer.partner_relationship,
-                },
-            ));
-        }
-    }
-    answers.sort_by_key(|(index, _)| *index);
-    Ok(answers.into_iter().map(|(_, customer)| customer).collect())
 }
 
 /// The newest ticket time (microseconds) of each store of `names` that has tickets, and the

@@ -111,17 +111,15 @@ impl AggregatedTicketService for AggregatedTickets {
         let principal = caller.principal;
 
         let mut rbac = self.rbac.clone();
-        let mut names =
-            customers::accessible(&mut rbac, &principal, view_filter.customer.as_deref()).await?;
+        let mut allowed =
+            customers::with_ticket_scope(&mut rbac, &principal, view_filter.customer.as_deref())
+                .await?;
         if view_filter.contradictory {
-            names.clear();
+            allowed.clear();
         }
-        let (allowed, stores) = tokio::join!(
-            customers::with_ticket_scope(&self.rbac, &principal, names.clone()),
-            customers::newest_ticket_times(self.backends.rooms.clone(), names, deadline),
-        );
-        let allowed = allowed?;
-        let (newest, store_failures) = stores;
+        let names = allowed.iter().map(|c| c.name.clone()).collect();
+        let (newest, store_failures) =
+            customers::newest_ticket_times(self.backends.rooms.clone(), names, deadline).await;
         let allowed_names: HashSet<&str> = allowed.iter().map(|c| c.name.as_str()).collect();
         let mut failures: Vec<Failure> = store_failures
             .into_iter()

@@ -157,6 +157,7 @@ mod tests {
             partner_relationship: relationship.to_owned(),
             roles: vec![format!("customers/{id}/roles/site-lead")],
             role_display_names: vec!["Site lead".to_owned()],
+            scope: None,
         }
     }
 

@@ -213,27 +213,43 @@ impl DecisionService for Decisions {
         let size =
             usize::try_from(paging::page_size(request.page_size, 500, 5000)?).unwrap_or(usize::MAX);
         let after = paging::decode(&[], &request.page_token)?;
+        let perm = match request.permission.as_str() {
+            "" => None,
+            permission => Some(
+                Perm::parse(permission)
+                    .ok_or_else(|| Error::invalid("permission", "not in the catalogue"))?,
+            ),
+        };
         self.state
             .get()?
             .at_least(request.at_least_revision)
             .await?;
         let (seconds, _) = now();
-        let (all, revision) = {
-            let index = self.state.get()?.index();
-            (index.accessible(&who, seconds), index.revision())
-        };
-        let mut rest = all
+        let index = self.state.get()?.index();
+        let revision = index.revision();
+        let mut rest = index
+            .accessible(&who, seconds)
             .into_iter()
             .filter(|a| after.as_deref().is_none_or(|after| &*a.customer > after))
+            .filter_map(|a| match perm {
+                None => Some((a, None)),
+                Some(perm) => {
+                    let resolved = index.resolve_scope(&who, &a.customer, perm, seconds);
+                    resolved
+                        .allowed
+                        .then(|| (a, Some(resolved.scope.to_proto())))
+                }
+            })
             .peekable();
         let mut customers = Vec::new();
         while customers.len() < size {
-            let Some(a) = rest.next() else { break };
+            let Some((a, scope)) = rest.next() else { break };
             customers.push(pb::AccessibleCustomer {
                 customer: format!("customers/{}", a.customer),
                 partner_relationship: a.relationship.as_deref().unwrap_or_default().to_owned(),
                 roles: a.roles.iter().map(|(n, _)| n.to_string()).collect(),
                 role_display_names: a.roles.iter().map(|(_, d)| d.to_string()).collect(),
+                scope,
             });
         }
         let next_page_token = match (rest.peek(), customers.last()) {

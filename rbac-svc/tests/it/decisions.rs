@@ -225,6 +225,7 @@ async fn r24_accessible_customers_are_paged_in_customer_order(db: &Db) {
                 page_size: 2,
                 page_token: token,
                 at_least_revision: 0,
+                permission: String::new(),
             })
             .await
             .expect("page")

@@ -1,6 +1,7 @@
 //! Integration tests of rbac-svc: the real service on `127.0.0.1:0` over mTLS, on SQLite and
 //! (with feature `postgres-tests`) PostgreSQL.
 
+mod accessible;
 mod audit;
 mod decisions;
 mod health;
