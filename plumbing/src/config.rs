@@ -64,7 +64,8 @@ impl ServerArgs {
             tls_key,
             tls_ca,
             max_message_bytes: 4 * 1024 * 1024,
-            request_timeout_secs: 30,
+            // Generous: a loaded CI machine can take long over DROP DATABASE and the like.
+            request_timeout_secs: 120,
             shutdown_grace_secs: 5,
             log_format: LogFormat::Text,
             bound_addr_file: None,
