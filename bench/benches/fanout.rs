@@ -105,6 +105,8 @@ async fn start() -> Suite {
         customers() + 16
     };
     rooms_config.store_max_connections = if postgres.is_some() { 1 } else { 2 };
+    // The ticket activity database lives beside the stores, as in a deployment.
+    rooms_config.ticket_activity_url = None;
     let rooms = RunningServer::start(|l, s| rooms_svc::serve(rooms_config, l, None, s)).await;
     let tenancy_config = tenancy_svc::Config::for_test(
         pki.server_args("tenancy-svc"),
@@ -166,7 +168,7 @@ async fn start() -> Suite {
     }
 }
 
-/// Loads the demo customers into rooms-svc, eight at a time, and relates them to the partner.
+/// Loads the demo customers into rooms-svc, sixteen at a time, and relates them to the partner.
 async fn seed(rooms: Channel, rbac: Channel, wide_user: &str, narrow_user: &str) {
     let data = generate(DemoOptions {
         seed: 25,
@@ -179,7 +181,7 @@ async fn seed(rooms: Channel, rbac: Channel, wide_user: &str, narrow_user: &str)
     let mut queue = data.into_iter();
     let mut tickets = 0;
     loop {
-        while loads.len() < 8 {
+        while loads.len() < 16 {
             let Some(customer) = queue.next() else { break };
             let channel = rooms.clone();
             loads.spawn(async move { load(channel, &customer).await });
@@ -320,8 +322,9 @@ fn fanout(c: &mut Criterion) {
             stop().await.expect("server stopped");
         }
         if let Some(template) = &suite.postgres {
-            for index in 0..customers() {
-                let url = template.replace("{customer}", &format!("demo-{index:04}"));
+            let ids = (0..customers()).map(|index| format!("demo-{index:04}"));
+            for id in ids.chain([String::from("_ticket-activity")]) {
+                let url = template.replace("{customer}", &id);
                 mtm_plumbing::testing::drop_postgres_database(&url).await;
             }
         }

@@ -3,6 +3,7 @@
 //! `serve` runs the service on a bound listener until the shutdown token is cancelled; `main`
 //! only parses the configuration and calls it.
 
+pub mod activity;
 pub mod audit;
 pub mod context;
 pub mod cursor;
@@ -24,6 +25,7 @@ use mtm_plumbing::config::BackendArgs;
 use mtm_plumbing::server::{Assembly, ServeError};
 use tokio::net::TcpListener;
 
+use crate::activity::TicketActivity;
 use crate::locator::{Locator, LocatorSettings, Templates};
 use crate::sealing::Sealer;
 
@@ -75,6 +77,13 @@ pub struct Config {
     #[arg(long, env = "MTM_STORE_MAX_CONNECTIONS", default_value_t = 4)]
     pub store_max_connections: u32,
 
+    /// rooms-svc's own small database of each store's newest-ticket time, which the gateway
+    /// reads to skip customers in the all tickets view (R25); shared by every replica.
+    /// Default: beside the stores, the store URL template with `{customer}` replaced by
+    /// `_ticket-activity`.
+    #[arg(long, env = "MTM_TICKET_ACTIVITY_URL")]
+    pub ticket_activity_url: Option<String>,
+
     /// File holding the 32-byte secret that seals enrolment keys at rest; created (mode 0600)
     /// when missing. Keep it outside the customer stores and back it up.
     #[arg(
@@ -97,18 +106,32 @@ impl Config {
             store_idle_timeout_secs: 300,
             store_max_connections: 4,
             key_sealing_secret_file: secret_dir.join("key-sealing.secret"),
+            ticket_activity_url: Some(format!(
+                "sqlite://{}",
+                secret_dir.join("_ticket-activity.db").display()
+            )),
         }
     }
 
-    /// The store locator these settings describe.
-    pub fn locator(&self) -> Result<Locator, String> {
+    /// The ticket activity database's URL.
+    pub fn ticket_activity_url(&self) -> String {
+        self.ticket_activity_url
+            .clone()
+            .unwrap_or_else(|| activity::default_url(&self.store_url_template))
+    }
+
+    /// The store locator these settings describe, keeping activity in `activity`.
+    pub fn locator(&self, activity: Arc<TicketActivity>) -> Result<Locator, String> {
         let templates = Templates::new(&self.store_url_template, self.store_map_file.as_deref())?;
-        Ok(Locator::new(LocatorSettings {
-            templates,
-            max_open_stores: self.max_open_stores.max(1),
-            idle_timeout: Duration::from_secs(self.store_idle_timeout_secs.max(1)),
-            max_connections: self.store_max_connections.max(1),
-        }))
+        Ok(Locator::new(
+            LocatorSettings {
+                templates,
+                max_open_stores: self.max_open_stores.max(1),
+                idle_timeout: Duration::from_secs(self.store_idle_timeout_secs.max(1)),
+                max_connections: self.store_max_connections.max(1),
+            },
+            activity,
+        ))
     }
 }
 
@@ -119,7 +142,14 @@ pub async fn serve(
     health_listener: Option<TcpListener>,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
-    let locator = Arc::new(config.locator().map_err(std::io::Error::other)?);
+    let activity = TicketActivity::open(&config.ticket_activity_url())
+        .await
+        .map_err(|e| std::io::Error::other(format!("ticket activity database: {e}")))?;
+    let locator = Arc::new(
+        config
+            .locator(Arc::new(activity))
+            .map_err(std::io::Error::other)?,
+    );
     let sealer = Arc::new(
         Sealer::load_or_create(&config.key_sealing_secret_file)
             .map_err(|e| std::io::Error::other(e.to_string()))?,

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
+use crate::activity::TicketActivity;
 use crate::error::Error;
 use crate::names::CustomerId;
 use crate::store::migration::Migrator;
-pub use target::{StoreTarget, Templates};
+pub use target::{PLACEHOLDER, StoreTarget, Templates};
 
 /// How stores are found and how many may be open.
 #[derive(Clone, Debug)]
@@ -53,6 +54,7 @@ impl Drop for Pool {
 pub struct Store {
     customer: CustomerId,
     pool: Arc<Pool>,
+    activity: Arc<TicketActivity>,
 }
 
 impl Store {
@@ -64,6 +66,12 @@ impl Store {
     /// The connection pool.
     pub fn db(&self) -> &DatabaseConnection {
         &self.pool.0
+    }
+
+    /// Raises the customer's newest-ticket bound to `time` (microseconds): called inside a
+    /// change that gives a ticket that update time, before it commits (R25).
+    pub async fn note_ticket_time(&self, time: i64) -> Result<(), Error> {
+        self.activity.raise(&self.customer, time).await
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
@@ -87,6 +95,7 @@ struct Entry {
 /// Finds, opens, provisions and deprovisions customer stores.
 pub struct Locator {
     settings: LocatorSettings,
+    activity: Arc<TicketActivity>,
     open: Mutex<HashMap<CustomerId, Entry>>,
     opening: Mutex<HashMap<CustomerId, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -100,10 +109,11 @@ impl std::fmt::Debug for Locator {
 }
 
 impl Locator {
-    /// A locator with nothing open yet.
-    pub fn new(settings: LocatorSettings) -> Self {
+    /// A locator with nothing open yet, keeping the stores' ticket activity in `activity`.
+    pub fn new(settings: LocatorSettings, activity: Arc<TicketActivity>) -> Self {
         Self {
             settings,
+            activity,
             open: Mutex::new(HashMap::new()),
             opening: Mutex::new(HashMap::new()),
         }
@@ -132,6 +142,7 @@ impl Locator {
         Some(Store {
             customer: customer.clone(),
             pool: entry.pool.clone(),
+            activity: self.activity.clone(),
         })
     }
 
@@ -178,6 +189,7 @@ impl Locator {
             if purged > 0 {
                 tracing::info!(customer = %customer, purged, "audit records past retention deleted");
             }
+            self.note_activity(customer, &db).await?;
             Ok(self.insert(customer, db).await)
         }
         .await;
@@ -204,6 +216,7 @@ impl Locator {
                 }
             };
             migrate(store.db()).await?;
+            self.note_activity(customer, store.db()).await?;
             Ok(store)
         }
         .await;
@@ -212,11 +225,26 @@ impl Locator {
         result
     }
 
+    /// Records the store's newest ticket time as its activity bound; a store without
+    /// counters yet is new and has no tickets.
+    async fn note_activity(
+        &self,
+        customer: &CustomerId,
+        db: &DatabaseConnection,
+    ) -> Result<(), Error> {
+        let newest = crate::store::stats::find(db)
+            .await?
+            .and_then(|counters| counters.newest_ticket_update_time)
+            .unwrap_or(0);
+        self.activity.raise(customer, newest).await
+    }
+
     /// Deletes the customer's store and everything in it. Absent stores are fine.
     pub async fn deprovision(&self, customer: &CustomerId) -> Result<(), Error> {
         let lock = self.opening_lock(customer);
         let result = async {
             let _guard = lock.lock().await;
+            self.activity.forget(customer).await?;
             let removed = self.lock_open().remove(customer);
             if let Some(entry) = removed {
                 close_now(entry.pool).await;
@@ -261,6 +289,7 @@ impl Locator {
         Store {
             customer: customer.clone(),
             pool,
+            activity: self.activity.clone(),
         }
     }
 
@@ -288,12 +317,21 @@ impl Locator {
         count
     }
 
-    /// Closes every open pool (at shutdown).
+    /// Closes every open pool and the activity database (at shutdown).
     pub async fn close_all(&self) {
         let all: Vec<Arc<Pool>> = self.lock_open().drain().map(|(_, e)| e.pool).collect();
         for pool in all {
             close_now(pool).await;
         }
+        self.activity.close().await;
+    }
+
+    /// The newest-ticket bounds of the known customers among `customers`.
+    pub async fn ticket_activity(
+        &self,
+        customers: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, i64>, Error> {
+        self.activity.bounds(customers).await
     }
 
     /// Every customer with a store, open or not, in id order.

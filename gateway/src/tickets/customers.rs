@@ -1,6 +1,6 @@
 //! Which customers the *all tickets* view covers, and what the gateway needs about each: the
-//! caller's `tickets.view` scope there (rbac-svc), the newest ticket time of its store
-//! (rooms-svc, to skip customers that cannot reach a page) and its display name (tenancy-svc).
+//! caller's `tickets.view` scope there (rbac-svc), a bound on its newest ticket time
+//! (rooms-svc's ticket activity, to skip customers that cannot reach a page) and its display name (tenancy-svc).
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::{Principal, RoomScope};
 use mtm_proto::mtm::rbac::v1::ListAccessibleCustomersRequest;
 use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
-use mtm_proto::mtm::rooms::v1::BatchGetStoreInfoRequest;
+use mtm_proto::mtm::rooms::v1::BatchGetTicketActivityRequest;
 use mtm_proto::mtm::rooms::v1::store_internal_service_client::StoreInternalServiceClient;
 use mtm_proto::mtm::tenancy::v1::BatchGetTenantsRequest;
 use mtm_proto::mtm::tenancy::v1::tenancy_internal_service_client::TenancyInternalServiceClient;
@@ -81,49 +81,52 @@ pub async fn with_ticket_scope(
     }
 }
 
-/// The newest ticket time (microseconds) of each store of `names` that has tickets, and the
-/// stores that could not answer.
-/// When rooms-svc does not answer at all (or not before `deadline`), every store counts as
-/// failed with that status, so the view still answers.
-pub async fn newest_ticket_times(
+/// How new a customer's tickets can be, from rooms-svc's ticket activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// No ticket is newer than this (microseconds).
+    Bound(i64),
+    /// The store has no tickets.
+    Empty,
+}
+
+/// The ticket activity of the stores of `names` that rooms-svc knows (customers left out
+/// must be asked), in one call that opens no store. When rooms-svc does not answer (or not
+/// before `deadline`), every store counts as failed with that status, so the view still
+/// answers.
+pub async fn ticket_activity(
     rooms: ServiceChannel,
     names: Vec<String>,
     deadline: Instant,
-) -> (HashMap<String, i64>, Vec<Failure>) {
+) -> (HashMap<String, Activity>, Vec<Failure>) {
     if names.is_empty() {
         return (HashMap::new(), Vec::new());
     }
-    let mut request = tonic::Request::new(BatchGetStoreInfoRequest {
+    let mut request = tonic::Request::new(BatchGetTicketActivityRequest {
         customers: names.clone(),
     });
     request.set_timeout(deadline.saturating_duration_since(Instant::now()));
     let mut client = StoreInternalServiceClient::new(rooms);
-    let answer = match tokio::time::timeout_at(deadline, client.batch_get_store_info(request)).await
-    {
-        Ok(Ok(answer)) => answer.into_inner(),
-        Ok(Err(status)) => return (HashMap::new(), all_failed(names, &status)),
-        Err(_) => {
-            let status = Status::deadline_exceeded("the stores did not answer in time");
-            return (HashMap::new(), all_failed(names, &status));
-        }
-    };
-    let newest = answer
-        .stores
+    let answer =
+        match tokio::time::timeout_at(deadline, client.batch_get_ticket_activity(request)).await {
+            Ok(Ok(answer)) => answer.into_inner(),
+            Ok(Err(status)) => return (HashMap::new(), all_failed(names, &status)),
+            Err(_) => {
+                let status = Status::deadline_exceeded("the stores did not answer in time");
+                return (HashMap::new(), all_failed(names, &status));
+            }
+        };
+    let known = answer
+        .activities
         .into_iter()
-        .filter_map(|store| {
-            let time = store.newest_ticket_update_time?;
-            Some((store.customer, micros(Some(&time))))
+        .map(|activity| {
+            let bound = activity
+                .newest_ticket_update_time_bound
+                .map_or(Activity::Empty, |time| Activity::Bound(micros(Some(&time))));
+            (activity.customer, bound)
         })
         .collect();
-    let failures = answer
-        .failures
-        .into_iter()
-        .map(|failure| Failure {
-            customer: failure.customer,
-            status: Status::new(tonic::Code::from(failure.code), failure.message),
-        })
-        .collect();
-    (newest, failures)
+    (known, Vec::new())
 }
 
 fn all_failed(names: Vec<String>, status: &Status) -> Vec<Failure> {

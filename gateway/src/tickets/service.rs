@@ -17,7 +17,7 @@ use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::cursor::Cursor;
-use super::customers::{self, Customer, Failure};
+use super::customers::{self, Activity, Customer, Failure};
 use super::fanout::{self, Candidate, Query};
 use super::filter;
 use crate::Backends;
@@ -118,8 +118,8 @@ impl AggregatedTicketService for AggregatedTickets {
             allowed.clear();
         }
         let names = allowed.iter().map(|c| c.name.clone()).collect();
-        let (newest, store_failures) =
-            customers::newest_ticket_times(self.backends.rooms.clone(), names, deadline).await;
+        let (activity, store_failures) =
+            customers::ticket_activity(self.backends.rooms.clone(), names, deadline).await;
         let allowed_names: HashSet<&str> = allowed.iter().map(|c| c.name.as_str()).collect();
         let mut failures: Vec<Failure> = store_failures
             .into_iter()
@@ -127,10 +127,16 @@ impl AggregatedTicketService for AggregatedTickets {
             .collect();
         let customer_count = i32::try_from(allowed.len()).unwrap_or(i32::MAX);
         let after = cursor.as_ref().map(|c| &c.last);
-        let mut candidates: Vec<Candidate> = allowed
+        let unreachable: HashSet<&str> = failures.iter().map(|f| f.customer.as_str()).collect();
+        let candidates: Vec<Candidate> = allowed
             .iter()
+            .filter(|customer| !unreachable.contains(customer.name.as_str()))
             .filter_map(|customer: &Customer| {
-                let newest = *newest.get(&customer.name)?;
+                let newest = match activity.get(&customer.name) {
+                    Some(Activity::Empty) => return None,
+                    Some(Activity::Bound(bound)) => *bound,
+                    None => i64::MAX,
+                };
                 let bound = after.map_or(newest, |a| newest.min(a.update_micros));
                 Some(Candidate {
                     customer: customer.clone(),
@@ -138,11 +144,6 @@ impl AggregatedTicketService for AggregatedTickets {
                 })
             })
             .collect();
-        candidates.sort_by(|a, b| {
-            b.bound_micros
-                .cmp(&a.bound_micros)
-                .then_with(|| b.customer.name.cmp(&a.customer.name))
-        });
 
         let query = Query {
             principal: &principal,

@@ -11,10 +11,14 @@ use super::State;
 use crate::error::Error;
 use crate::names::{CustomerId, parse_child, parse_customer};
 use crate::store::{lookup, provision, tickets};
+use crate::time::timestamp;
 
 /// Stores asked about concurrently by `BatchGetStoreInfo`, at most; never more than half the
 /// pool cap, so a batch does not close pools that are still in use.
 const BATCH_CONCURRENCY: usize = 16;
+
+/// Most customers in one batch request.
+const MAX_BATCH: usize = 10_000;
 
 /// The store lifecycle and lookup handlers.
 pub struct Internal(pub Arc<State>);
@@ -22,6 +26,18 @@ pub struct Internal(pub Arc<State>);
 async fn store_info(state: &State, customer: &CustomerId) -> Result<StoreInfo, Error> {
     let store = state.store(customer).await?;
     provision::info(&store).await
+}
+
+/// The customers of a batch request: at most [`MAX_BATCH`], each a customer name.
+fn parse_customers(names: &[String]) -> Result<Vec<CustomerId>, Error> {
+    if names.len() > MAX_BATCH {
+        return Err(Error::invalid("customers", format!("at most {MAX_BATCH}")));
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| parse_customer(&format!("customers[{i}]"), name))
+        .collect()
 }
 
 #[tonic::async_trait]
@@ -72,14 +88,7 @@ impl StoreInternalService for Internal {
         &self,
         request: Request<BatchGetStoreInfoRequest>,
     ) -> Result<Response<BatchGetStoreInfoResponse>, Status> {
-        let names = request.into_inner().customers;
-        if names.len() > 10_000 {
-            return Err(Error::invalid("customers", "at most 10000").into());
-        }
-        let mut customers = Vec::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
-            customers.push(parse_customer(&format!("customers[{i}]"), name)?);
-        }
+        let customers = parse_customers(&request.into_inner().customers)?;
         let concurrency = BATCH_CONCURRENCY
             .min(self.0.locator().max_open() / 2)
             .max(1);
@@ -116,6 +125,26 @@ impl StoreInternalService for Internal {
             }
         }
         Ok(Response::new(response))
+    }
+
+    async fn batch_get_ticket_activity(
+        &self,
+        request: Request<BatchGetTicketActivityRequest>,
+    ) -> Result<Response<BatchGetTicketActivityResponse>, Status> {
+        let names = request.into_inner().customers;
+        let customers = parse_customers(&names)?;
+        let bounds = self.0.locator().ticket_activity(&customers).await?;
+        let activities = customers
+            .iter()
+            .filter_map(|customer| {
+                let bound = *bounds.get(customer)?;
+                Some(TicketActivity {
+                    customer: customer.name(),
+                    newest_ticket_update_time_bound: (bound > 0).then(|| timestamp(bound)),
+                })
+            })
+            .collect();
+        Ok(Response::new(BatchGetTicketActivityResponse { activities }))
     }
 
     async fn lookup_placements(

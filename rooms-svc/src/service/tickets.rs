@@ -10,6 +10,7 @@ use tonic::{Request, Response, Status};
 use super::{State, mask_paths};
 use crate::audit::Act;
 use crate::context::Caller;
+use crate::cursor::Binding;
 use crate::names::{parse_child, parse_customer};
 use crate::store::{idempotency, tickets};
 use mtm_plumbing::{filter, paging};
@@ -65,19 +66,17 @@ impl TicketService for Tickets {
         let message = request.into_inner();
         let size = paging::standard_page_size(message.page_size)?;
         let filter = filter::parse(&message.filter, tickets::FILTER_FIELDS)?;
+        let binding = Binding {
+            order: tickets::ORDER,
+            fields: &[&message.parent, &message.filter],
+        };
         let after = match (
-            paging::decode(&[&message.parent, &message.filter], &message.page_token)?,
+            self.0
+                .cursors()
+                .decode(binding, &message.page_token, tickets::KEY_PARTS)?,
             &message.start_after,
         ) {
-            (Some(position), _) => {
-                let (time, id) = position
-                    .split_once('|')
-                    .and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_owned())))
-                    .ok_or_else(|| {
-                        crate::error::Error::invalid("page_token", "not a token of this list")
-                    })?;
-                Some((time, id))
-            }
+            (Some(key), _) => Some(tickets::position_from_key(&key)?),
             (None, Some(position)) => Some(tickets::position_of(&customer, position)?),
             (None, None) => None,
         };
@@ -86,21 +85,19 @@ impl TicketService for Tickets {
             store.db(),
             &customer,
             &caller.scope,
-            &filter,
-            after,
-            size,
-            view(message.view, TicketView::Basic),
+            &tickets::ListQuery {
+                filter: &filter,
+                after,
+                limit: size,
+                view: view(message.view, TicketView::Basic),
+                count: !message.skip_total_size,
+            },
         )
         .await?;
         Ok(Response::new(ListTicketsResponse {
-            tickets: page.tickets,
-            next_page_token: page
-                .next
-                .map(|(time, id)| {
-                    paging::encode(&[&message.parent, &message.filter], &format!("{time}|{id}"))
-                })
-                .unwrap_or_default(),
+            next_page_token: page.next_token(self.0.cursors(), binding),
             total_size: i32::try_from(page.total).unwrap_or(i32::MAX),
+            tickets: page.items,
         }))
     }
 

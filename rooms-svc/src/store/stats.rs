@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::entity::store_stats::{self, Column, Entity};
 use crate::error::Error;
+use crate::locator::Store;
 
 /// Creates the counters row unless it exists.
 pub async fn ensure<C: ConnectionTrait>(db: &C) -> Result<(), Error> {
@@ -25,20 +26,32 @@ pub async fn ensure<C: ConnectionTrait>(db: &C) -> Result<(), Error> {
 
 /// The counters.
 pub async fn get<C: ConnectionTrait>(db: &C) -> Result<store_stats::Model, Error> {
-    Entity::find_by_id(1)
-        .one(db)
+    find(db)
         .await?
         .ok_or_else(|| Error::Corrupt("store counters missing".into()))
 }
 
-/// Adds to the counters; `ticket_time` is the update time of a ticket just changed.
+/// The counters, unless the store has none yet (it is being provisioned).
+pub async fn find<C: ConnectionTrait>(db: &C) -> Result<Option<store_stats::Model>, Error> {
+    Ok(Entity::find_by_id(1).one(db).await?)
+}
+
+/// Adds to the counters. `ticket` is the store and update time of a ticket this change
+/// gives that time: the store's activity bound is raised first (R25).
 pub async fn adjust<C: ConnectionTrait>(
     db: &C,
     rooms: i32,
     tickets: i32,
     open_tickets: i32,
-    ticket_time: Option<i64>,
+    ticket: Option<(&Store, i64)>,
 ) -> Result<(), Error> {
+    let ticket_time = match ticket {
+        Some((store, time)) => {
+            store.note_ticket_time(time).await?;
+            Some(time)
+        }
+        None => None,
+    };
     let mut update = Entity::update_many()
         .col_expr(Column::RoomCount, Expr::col(Column::RoomCount).add(rooms))
         .col_expr(

@@ -12,7 +12,9 @@ use mtm_proto::mtm::rooms::v1::{
     Ticket, TicketCategory, TicketFieldChange, TicketHistoryEntry, TicketMessage, TicketRoom,
     TicketSeverity, TicketStatus, TicketView,
 };
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -25,7 +27,7 @@ use crate::error::Error;
 use crate::names::CustomerId;
 use crate::time::{etag, timestamp, timestamp_opt};
 pub use change::{create_incident, update};
-pub use list::{FILTER_FIELDS, list, position_of};
+pub use list::{FILTER_FIELDS, KEY_PARTS, ListQuery, ORDER, list, position_from_key, position_of};
 pub use progress::{add_message, close_recorded_issue};
 pub use signals::record_telemetry;
 
@@ -66,26 +68,55 @@ pub async fn visible_rooms<C: ConnectionTrait>(
     scope: &Scope,
     ticket_id: &str,
 ) -> Result<Vec<TicketRoom>, Error> {
-    let ids = Query::select()
-        .column(ticket_room::Column::RoomId)
+    let mut rooms = visible_rooms_of(db, customer, scope, &[ticket_id.to_owned()]).await?;
+    Ok(rooms.remove(ticket_id).unwrap_or_default())
+}
+
+/// The rooms that `scope` covers of each of the tickets `ticket_ids`, by display name then
+/// id, in one query; tickets without such rooms are left out.
+pub async fn visible_rooms_of<C: ConnectionTrait>(
+    db: &C,
+    customer: &CustomerId,
+    scope: &Scope,
+    ticket_ids: &[String],
+) -> Result<HashMap<String, Vec<TicketRoom>>, Error> {
+    let mut by_ticket: HashMap<String, Vec<TicketRoom>> = HashMap::new();
+    if ticket_ids.is_empty() {
+        return Ok(by_ticket);
+    }
+    let statement = Query::select()
+        .column((ticket_room::Entity, ticket_room::Column::TicketId))
+        .columns([
+            (room::Entity, room::Column::Id),
+            (room::Entity, room::Column::DisplayName),
+            (room::Entity, room::Column::RoomGroupId),
+        ])
         .from(ticket_room::Entity)
-        .and_where(ticket_room::Column::TicketId.eq(ticket_id))
+        .inner_join(
+            room::Entity,
+            Expr::col((room::Entity, room::Column::Id))
+                .equals((ticket_room::Entity, ticket_room::Column::RoomId)),
+        )
+        .and_where(
+            Expr::col((ticket_room::Entity, ticket_room::Column::TicketId))
+                .is_in(ticket_ids.iter().cloned()),
+        )
+        .cond_where(scope.room_condition())
+        .order_by((room::Entity, room::Column::DisplayName), Order::Asc)
+        .order_by((room::Entity, room::Column::Id), Order::Asc)
         .to_owned();
-    let rooms = room::Entity::find()
-        .filter(room::Column::Id.in_subquery(ids))
-        .filter(scope.room_condition())
-        .order_by_asc(room::Column::DisplayName)
-        .order_by_asc(room::Column::Id)
-        .all(db)
-        .await?;
-    Ok(rooms
-        .into_iter()
-        .map(|r| TicketRoom {
-            room: customer.child("rooms", &r.id),
-            display_name: r.display_name,
-            room_group: customer.child("roomGroups", &r.room_group_id),
-        })
-        .collect())
+    for row in db.query_all(&statement).await? {
+        let ticket_id: String = row.try_get_by_index(0)?;
+        let room_id: String = row.try_get_by_index(1)?;
+        let display_name: String = row.try_get_by_index(2)?;
+        let group_id: String = row.try_get_by_index(3)?;
+        by_ticket.entry(ticket_id).or_default().push(TicketRoom {
+            room: customer.child("rooms", &room_id),
+            display_name,
+            room_group: customer.child("roomGroups", &group_id),
+        });
+    }
+    Ok(by_ticket)
 }
 
 /// Ticket `id` with its rooms in `scope`; NOT_FOUND when it is missing or none of its rooms

@@ -1,6 +1,7 @@
 //! Integration tests of rooms-svc: the real service on `127.0.0.1:0` over mTLS, on SQLite and
 //! (feature `postgres-tests`) on PostgreSQL with a database per customer.
 
+mod activity;
 mod audit;
 mod demo;
 mod enrolment;

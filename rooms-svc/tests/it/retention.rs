@@ -6,6 +6,7 @@ use std::time::Duration;
 use mtm_proto::mtm::audit::v1::audit_internal_service_client::AuditInternalServiceClient;
 use mtm_proto::mtm::audit::v1::*;
 use mtm_proto::mtm::rooms::v1::GetStoreInfoRequest;
+use rooms_svc::activity::TicketActivity;
 use rooms_svc::locator::{Locator, LocatorSettings, Templates};
 use sea_orm::{ConnectionTrait, Statement};
 
@@ -92,12 +93,22 @@ async fn sweep_covers_closed_stores(backend: Backend) {
         assert_eq!(stored(&suite, customer, "old_denial").await, 1);
     }
     const CAP: usize = 2;
-    let sweeper = Locator::new(LocatorSettings {
-        templates: Templates::new(suite.template(), None).expect("templates"),
-        max_open_stores: CAP,
-        idle_timeout: Duration::from_secs(300),
-        max_connections: 1,
-    });
+    let activity_dir = tempfile::tempdir().expect("tempdir");
+    let activity = TicketActivity::open(&format!(
+        "sqlite://{}/ticket-activity.db",
+        activity_dir.path().display()
+    ))
+    .await
+    .expect("activity database");
+    let sweeper = Locator::new(
+        LocatorSettings {
+            templates: Templates::new(suite.template(), None).expect("templates"),
+            max_open_stores: CAP,
+            idle_timeout: Duration::from_secs(300),
+            max_connections: 1,
+        },
+        std::sync::Arc::new(activity),
+    );
     let listed: Vec<String> = sweeper
         .provisioned()
         .await

@@ -46,19 +46,39 @@ pub async fn history<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Inserts a new open ticket on `rooms` with its `created` history entry, and updates the
-/// counters. Returns the row.
-#[allow(clippy::too_many_arguments)]
+/// What a new ticket holds.
+#[derive(Debug)]
+pub struct NewTicket<'a> {
+    /// Ids of its rooms.
+    pub rooms: &'a [String],
+    /// Its title.
+    pub title: &'a str,
+    /// Its description.
+    pub description: &'a str,
+    /// Its category.
+    pub category: TicketCategory,
+    /// Its severity (`TicketSeverity`).
+    pub severity: i32,
+    /// Whether it has a high impact.
+    pub high_impact: bool,
+}
+
+/// Inserts a new open ticket with its `created` history entry inside `db`, a transaction of
+/// `store`, and updates the counters. Returns the row.
 pub async fn insert_ticket<C: ConnectionTrait>(
+    store: &Store,
     db: &C,
     actor: &Actor,
-    rooms: &[String],
-    title: &str,
-    description: &str,
-    category: TicketCategory,
-    severity: i32,
-    high_impact: bool,
+    new: NewTicket<'_>,
 ) -> Result<ticket::Model, Error> {
+    let NewTicket {
+        rooms,
+        title,
+        description,
+        category,
+        severity,
+        high_impact,
+    } = new;
     let now = now_micros();
     let inserted = ticket::ActiveModel {
         id: Set(uuid::Uuid::now_v7().to_string()),
@@ -89,7 +109,7 @@ pub async fn insert_ticket<C: ConnectionTrait>(
     }
     history(db, &inserted.id, actor, "created", &Vec::new(), now).await?;
     recount_rooms(db, rooms).await?;
-    stats::adjust(db, 0, 1, 1, Some(now)).await?;
+    stats::adjust(db, 0, 1, 1, Some((store, now))).await?;
     Ok(inserted)
 }
 
@@ -154,14 +174,17 @@ pub async fn create_incident(
             crate::store::rooms::find(&txn, customer, &caller.scope, id).await?;
         }
         let inserted = insert_ticket(
+            store,
             &txn,
             &caller.actor,
-            &rooms,
-            request.title.trim(),
-            &request.description,
-            TicketCategory::RecordedIssue,
-            request.severity,
-            request.high_impact,
+            NewTicket {
+                rooms: &rooms,
+                title: request.title.trim(),
+                description: &request.description,
+                category: TicketCategory::RecordedIssue,
+                severity: request.severity,
+                high_impact: request.high_impact,
+            },
         )
         .await?;
         let name = customer.child("tickets", &inserted.id);
@@ -315,7 +338,7 @@ pub async fn update(
         (true, false) => 1,
         _ => 0,
     };
-    stats::adjust(&txn, 0, 0, open_delta, Some(now)).await?;
+    stats::adjust(&txn, 0, 0, open_delta, Some((store, now))).await?;
     recount_rooms(&txn, &room_ids(&txn, id).await?).await?;
     act.success(
         &txn,

@@ -10,8 +10,9 @@ use sea_orm::{
     QuerySelect,
 };
 
-use super::{in_scope, to_proto, visible_rooms};
+use super::{in_scope, to_proto, visible_rooms_of};
 use crate::context::Scope;
+use crate::cursor::{Page, refused};
 use crate::error::Error;
 use crate::names::{CustomerId, parse_child_of};
 use crate::store::entity::{room, ticket};
@@ -30,15 +31,24 @@ pub const FILTER_FIELDS: FieldSpec<'static> = &[
     ("update_time", true),
 ];
 
-/// One page of tickets.
+/// The order of `ListTickets`; it also binds the list's page tokens.
+pub const ORDER: &str = "tickets by update_time desc, id desc";
+/// Values in a ticket's sort key: update time and id.
+pub const KEY_PARTS: usize = 2;
+
+/// What to list.
 #[derive(Debug)]
-pub struct Page {
-    /// The tickets, in list order.
-    pub tickets: Vec<Ticket>,
-    /// Where the next page starts, when there is one: update time and ticket id.
-    pub next: Option<(i64, String)>,
-    /// Tickets in scope matching the filter.
-    pub total: u64,
+pub struct ListQuery<'a> {
+    /// The parsed filter.
+    pub filter: &'a [Comparison],
+    /// List strictly after this position (update time, ticket id).
+    pub after: Option<(i64, String)>,
+    /// Most tickets returned.
+    pub limit: u64,
+    /// How much of each ticket.
+    pub view: TicketView,
+    /// Whether to count every ticket matching (`total`); 0 otherwise.
+    pub count: bool,
 }
 
 fn filter_condition(
@@ -101,6 +111,14 @@ fn filter_condition(
     Ok(condition)
 }
 
+/// A position from a page token's sort key.
+pub fn position_from_key(key: &[String]) -> Result<(i64, String), Error> {
+    match key {
+        [time, id] => Ok((time.parse().map_err(|_| refused())?, id.clone())),
+        _ => Err(refused()),
+    }
+}
+
 /// A position from the gateway's `start_after`.
 pub fn position_of(
     customer: &CustomerId,
@@ -115,24 +133,26 @@ pub fn position_of(
     Ok((time, id))
 }
 
-/// Up to `limit` tickets in scope matching `filter`, strictly after `after`.
+/// Up to `query.limit` tickets in scope matching the filter, strictly after `query.after`,
+/// each with its rooms in scope (one query for all of the page's rooms).
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     customer: &CustomerId,
     scope: &Scope,
-    filter: &[Comparison],
-    after: Option<(i64, String)>,
-    limit: u64,
-    view: TicketView,
-) -> Result<Page, Error> {
-    let condition = filter_condition(customer, scope, filter)?;
-    let total = ticket::Entity::find()
-        .filter(condition.clone())
-        .count(db)
-        .await?;
-    let mut query = ticket::Entity::find().filter(condition);
-    if let Some((time, id)) = &after {
-        query = query.filter(
+    query: &ListQuery<'_>,
+) -> Result<Page<Ticket>, Error> {
+    let condition = filter_condition(customer, scope, query.filter)?;
+    let total = if query.count {
+        ticket::Entity::find()
+            .filter(condition.clone())
+            .count(db)
+            .await?
+    } else {
+        0
+    };
+    let mut select = ticket::Entity::find().filter(condition);
+    if let Some((time, id)) = &query.after {
+        select = select.filter(
             Condition::any()
                 .add(ticket::Column::UpdateTime.lt(*time))
                 .add(
@@ -142,27 +162,25 @@ pub async fn list<C: ConnectionTrait>(
                 ),
         );
     }
-    let mut rows = query
+    let rows = select
         .order_by_desc(ticket::Column::UpdateTime)
         .order_by_desc(ticket::Column::Id)
-        .limit(limit + 1)
+        .limit(query.limit + 1)
         .all(db)
         .await?;
-    let more = rows.len() as u64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next = if more {
-        rows.last().map(|r| (r.update_time, r.id.clone()))
-    } else {
-        None
-    };
-    let mut tickets = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let rooms = visible_rooms(db, customer, scope, &row.id).await?;
-        tickets.push(to_proto(db, customer, row, rooms, view).await?);
+    let rows = Page::cut(rows, query.limit, total, |r| {
+        vec![r.update_time.to_string(), r.id.clone()]
+    });
+    let ids: Vec<String> = rows.items.iter().map(|r| r.id.clone()).collect();
+    let mut rooms = visible_rooms_of(db, customer, scope, &ids).await?;
+    let mut tickets = Vec::with_capacity(rows.items.len());
+    for row in &rows.items {
+        let visible = rooms.remove(&row.id).unwrap_or_default();
+        tickets.push(to_proto(db, customer, row, visible, query.view).await?);
     }
     Ok(Page {
-        tickets,
-        next,
+        items: tickets,
+        next: rows.next,
         total,
     })
 }

@@ -63,7 +63,7 @@ pub async fn add_message(
     row.revision = Set(current.revision + 1);
     row.update(&txn).await?;
     history(&txn, id, &caller.actor, "message_added", &Vec::new(), now).await?;
-    stats::adjust(&txn, 0, 0, 0, Some(now)).await?;
+    stats::adjust(&txn, 0, 0, 0, Some((store, now))).await?;
     let proto = message_to_proto(&ticket_name, message)?;
     if let Some(key) = &key {
         key.remember(&txn, &proto.name).await?;
@@ -127,7 +127,7 @@ pub async fn close_recorded_issue(
     row.revision = Set(current.revision + 1);
     let updated = row.update(&txn).await?;
     history(&txn, id, &caller.actor, "closed", &changes, now).await?;
-    stats::adjust(&txn, 0, 0, -1, Some(now)).await?;
+    stats::adjust(&txn, 0, 0, -1, Some((store, now))).await?;
     recount_rooms(&txn, &room_ids(&txn, id).await?).await?;
     act.success(
         &txn,

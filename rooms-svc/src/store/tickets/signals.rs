@@ -10,7 +10,7 @@ use mtm_proto::mtm::rooms::v1::{
 use sea_orm::sea_query::Query;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 
-use super::change::{history, insert_ticket};
+use super::change::{NewTicket, history, insert_ticket};
 use super::{category_name, recount_rooms, room_ids, status_name};
 use crate::audit::Act;
 use crate::context::{Caller, Scope};
@@ -121,7 +121,7 @@ pub async fn record_telemetry(
                     now,
                 )
                 .await?;
-                stats::adjust(&txn, 0, 0, -1, Some(now)).await?;
+                stats::adjust(&txn, 0, 0, -1, Some((store, now))).await?;
                 recount_rooms(&txn, &room_ids(&txn, &ticket.id).await?).await?;
                 Act::new(
                     customer,
@@ -143,14 +143,17 @@ pub async fn record_telemetry(
             let category_value =
                 TicketCategory::try_from(signal.category).unwrap_or(TicketCategory::Unspecified);
             let inserted = insert_ticket(
+                store,
                 &txn,
                 &Actor::default(),
-                std::slice::from_ref(&current.id),
-                &title,
-                &signal.detail,
-                category_value,
-                severity,
-                false,
+                NewTicket {
+                    rooms: std::slice::from_ref(&current.id),
+                    title: &title,
+                    description: &signal.detail,
+                    category: category_value,
+                    severity,
+                    high_impact: false,
+                },
             )
             .await?;
             let name = customer.child("tickets", &inserted.id);
