@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 
 use mtm_proto::mtm::common::v1::{DirectoryRole, TenantKind};
 use mtm_proto::mtm::identity::v1::MemberKind;
-use sea_orm::TransactionTrait;
 
 use crate::error::Result;
 use crate::state::State;
@@ -128,7 +127,7 @@ pub const DEMO: &[DemoTenant] = &[
 /// Loads [`DEMO`] unless the store already holds a directory; returns whether it did.
 pub async fn demo(state: &State) -> Result<bool> {
     let hash = state.passwords.hash(DEMO_PASSWORD).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     if !directories::is_empty(&txn).await? {
         return Ok(false);
     }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,18 @@ pub async fn open(url: &str, max_connections: u32) -> Result<DatabaseConnection,
         Backend::Postgres => ensure_postgres_database(url).await?,
     }
     Ok(Database::connect(options).await?)
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
+/// IMMEDIATE`), so a transaction that reads before it writes waits its turn (up to the busy
+/// timeout) instead of failing with "database is locked" when its read lock cannot be
+/// upgraded; PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// The file a `sqlite:` URL points at (`None` for in-memory databases).

@@ -15,7 +15,7 @@ use mtm_plumbing::paging;
 use mtm_proto::mtm::audit::v1::{AuditCategory, AuditResult};
 use mtm_proto::mtm::common::v1::{Actor, CallContext, Principal};
 use prost::Message;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use crate::SERVICE_NAME;
 use crate::error::{Error, Result};
@@ -70,6 +70,37 @@ impl Caller {
     /// The encoded actor, for stored `*_by` columns.
     pub fn actor_bytes(&self) -> Vec<u8> {
         self.actor.encode_to_vec()
+    }
+
+    /// The caller acting for its own tenant `partner` on the partner side (R28): its actor
+    /// names the partner and, when given, the relationship it acts under. Unchanged for the
+    /// operator and for users of other tenants.
+    pub fn as_partner(&self, partner: &str, relationship: Option<&str>) -> Self {
+        let mut caller = self.clone();
+        if !self.is_operator() && !partner.is_empty() && self.home() == partner {
+            caller.actor.partner = format!("partners/{partner}");
+            if let Some(relationship) = relationship {
+                caller.actor.partner_relationship = relationship.to_owned();
+            }
+        }
+        caller
+    }
+
+    /// `message` as a request to another service carrying this caller's context, so the
+    /// callee records the real person (and partner relationship) as the actor. The system
+    /// itself attaches none.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if self.is_operator() || !self.principal.user.is_empty() {
+            let context = CallContext {
+                principal: Some(self.principal.clone()),
+                partner_relationship: self.actor.partner_relationship.clone(),
+                request_id: self.request_id.clone(),
+                ..Default::default()
+            };
+            mtm_plumbing::context::attach(&mut request, &context);
+        }
+        request
     }
 }
 
@@ -159,7 +190,7 @@ pub async fn audit_failure(
         details: audit.details,
     };
     let written = async {
-        let txn = state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&state.db).await?;
         mtm_plumbing::audit::append(&txn, SERVICE_NAME, entry).await?;
         txn.commit().await
     }

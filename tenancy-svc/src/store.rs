@@ -9,10 +9,7 @@ pub mod primary_admins;
 pub mod relationships;
 pub mod tenants;
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
 
 use crate::error::Result;
@@ -37,11 +34,12 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Begins a transaction and serialises it with every other writer of tenant `tenant`'s
+/// Begins a write transaction and serialises it with every other writer of tenant `tenant`'s
 /// relationships by bumping its guard row first: a row lock on PostgreSQL, the write lock on
-/// SQLite (taken before anything is read, so no stale snapshot can be upgraded).
+/// SQLite (taken at `BEGIN IMMEDIATE`, before anything is read, so no stale snapshot can be
+/// upgraded).
 pub async fn begin_guarded(db: &DatabaseConnection, tenant: &str) -> Result<DatabaseTransaction> {
-    let txn = db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(db).await?;
     let sql = match db.get_database_backend() {
         DbBackend::Postgres => "UPDATE tenants SET guard = guard + 1 WHERE id = $1",
         _ => "UPDATE tenants SET guard = guard + 1 WHERE id = ?",

@@ -13,7 +13,7 @@ use mtm_proto::mtm::rbac::v1::{
 };
 use mtm_proto::mtm::rooms::v1::{DeprovisionStoreRequest, ProvisionStoreRequest};
 use mtm_proto::mtm::tenancy::v1::relationship::TerminationReason;
-use sea_orm::{ConnectionTrait, Set, TransactionTrait};
+use sea_orm::{ConnectionTrait, Set};
 
 use crate::convert;
 use crate::error::{Error, Result};
@@ -24,9 +24,13 @@ use crate::store::entity::{relationship, tenant};
 use crate::store::{self, approvals, decode, invitations, primary_admins, relationships, tenants};
 
 /// Creates the directory (then forgets the initial password), and for a customer its store
-/// and built-in roles (granted last), then marks the tenant ACTIVE. Safe to repeat: a step
-/// already done is skipped or answered idempotently.
-pub async fn provision(state: &State, row: tenant::Model) -> Result<tenant::Model> {
+/// and built-in roles (granted last, recorded by rbac-svc as `caller`'s), then marks the tenant
+/// ACTIVE. Safe to repeat: a step already done is skipped or answered idempotently.
+pub async fn provision(
+    state: &State,
+    caller: &Caller,
+    row: tenant::Model,
+) -> Result<tenant::Model> {
     let row = if row.first_admin_user.is_empty() {
         let directory = state
             .identity
@@ -64,10 +68,10 @@ pub async fn provision(state: &State, row: tenant::Model) -> Result<tenant::Mode
         state
             .rbac
             .clone()
-            .provision_customer(ProvisionCustomerRequest {
+            .provision_customer(caller.request(ProvisionCustomerRequest {
                 customer: format!("customers/{}", row.id),
                 first_admin: row.first_admin_user.clone(),
-            })
+            }))
             .await
             .map_err(Error::upstream("rbac-svc"))?;
     }
@@ -78,10 +82,12 @@ pub async fn provision(state: &State, row: tenant::Model) -> Result<tenant::Mode
 }
 
 /// Pushes `row`'s state, scope and end time and the primary admins read through `db` to
-/// rbac-svc. Callers hold the customer's guard (see [`store::begin_guarded`]) in `db`, so no
-/// concurrent change of the members or the relationship can interleave with the push.
+/// rbac-svc, which records the changes as `caller`'s. Callers hold the customer's guard (see
+/// [`store::begin_guarded`]) in `db`, so no concurrent change of the members or the
+/// relationship can interleave with the push.
 pub async fn push_with<C: ConnectionTrait>(
     state: &State,
+    caller: &Caller,
     db: &C,
     row: &relationship::Model,
 ) -> Result<i64> {
@@ -90,14 +96,14 @@ pub async fn push_with<C: ConnectionTrait>(
     let mut revision = state
         .rbac
         .clone()
-        .put_relationship(PutRelationshipRequest {
+        .put_relationship(caller.request(PutRelationshipRequest {
             relationship: name.clone(),
             partner: format!("partners/{}", row.partner_id),
             customer: format!("customers/{}", row.customer_id),
             scope: Some(decode::<RoomScope>(&row.room_scope)),
             state: convert::relationship_state(row, now).into(),
             end_time: row.end_time.map(convert::timestamp),
-        })
+        }))
         .await
         .map_err(Error::upstream("rbac-svc"))?
         .into_inner()
@@ -112,10 +118,10 @@ pub async fn push_with<C: ConnectionTrait>(
         revision = state
             .rbac
             .clone()
-            .set_primary_admins(SetPrimaryAdminsRequest {
+            .set_primary_admins(caller.request(SetPrimaryAdminsRequest {
                 relationship: name,
                 members,
-            })
+            }))
             .await
             .map_err(Error::upstream("rbac-svc"))?
             .into_inner()
@@ -124,14 +130,15 @@ pub async fn push_with<C: ConnectionTrait>(
     Ok(revision)
 }
 
-/// Pushes the relationship as committed now, under the customer's guard; nothing when it is
-/// no longer live (a termination is then finished elsewhere). Returns the rbac revision.
-pub async fn push(state: &State, row: &relationship::Model) -> Result<i64> {
+/// Pushes the relationship as committed now, under the customer's guard, as `caller`'s change;
+/// nothing when it is no longer live (a termination is then finished elsewhere). Returns the
+/// rbac revision.
+pub async fn push(state: &State, caller: &Caller, row: &relationship::Model) -> Result<i64> {
     let txn = store::begin_guarded(&state.db, &row.customer_id).await?;
     let current = relationships::get(&txn, &row.customer_id, &row.id).await?;
     let revision = match current {
         Some(rel) if rel.active_pair.is_some() && !rel.terminating => {
-            push_with(state, &txn, &rel).await?
+            push_with(state, caller, &txn, &rel).await?
         }
         _ => 0,
     };
@@ -160,18 +167,18 @@ pub async fn terminate(
         txn.commit().await?;
         marked
     };
-    let revision = remove_in_rbac(state, &row).await?;
+    let revision = remove_in_rbac(state, caller, &row).await?;
     let done = finish_termination(state, caller, row).await?;
     Ok((done, revision))
 }
 
-async fn remove_in_rbac(state: &State, row: &relationship::Model) -> Result<i64> {
+async fn remove_in_rbac(state: &State, caller: &Caller, row: &relationship::Model) -> Result<i64> {
     Ok(state
         .rbac
         .clone()
-        .remove_relationship(RemoveRelationshipRequest {
+        .remove_relationship(caller.request(RemoveRelationshipRequest {
             relationship: names::relationship(&row.customer_id, &row.id),
-        })
+        }))
         .await
         .map_err(Error::upstream("rbac-svc"))?
         .into_inner()
@@ -184,7 +191,7 @@ async fn finish_termination(
     row: relationship::Model,
 ) -> Result<relationship::Model> {
     let now = store::now_us();
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let (customer, partner, reason) = (
         row.customer_id.clone(),
         row.partner_id.clone(),
@@ -247,9 +254,9 @@ pub async fn delete_tenant(state: &State, caller: &Caller, row: tenant::Model) -
         state
             .rbac
             .clone()
-            .deprovision_customer(DeprovisionCustomerRequest {
+            .deprovision_customer(caller.request(DeprovisionCustomerRequest {
                 customer: format!("customers/{}", row.id),
-            })
+            }))
             .await
             .map_err(Error::upstream("rbac-svc"))?;
     }
@@ -272,7 +279,7 @@ pub async fn delete_tenant(state: &State, caller: &Caller, row: tenant::Model) -
             .await
             .map_err(Error::upstream("rooms-svc"))?;
     }
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     invitations::withdraw_pending(&txn, None, &row.id, caller.actor_bytes(), store::now_us())
         .await?;
     tenants::delete(&txn, &row.id).await?;
@@ -315,7 +322,7 @@ pub async fn reconcile(state: &State, only: Option<&str>, settle_us: i64) -> Res
             "PROVISIONING"
                 if row.first_admin_password.is_some() || !row.first_admin_user.is_empty() =>
             {
-                provision(state, row).await?;
+                provision(state, &system, row).await?;
             }
             "DELETING" => delete_tenant(state, &system, row).await?,
             _ => continue,
@@ -334,15 +341,15 @@ pub async fn reconcile(state: &State, only: Option<&str>, settle_us: i64) -> Res
                 .unwrap_or(TerminationReason::Unspecified);
             terminate(state, &system, row, reason).await?;
         } else {
-            finish_primary_admin_removals(state, &row).await?;
-            done.rbac_revision = push(state, &row).await?;
+            finish_primary_admin_removals(state, &system, &row).await?;
+            done.rbac_revision = push(state, &system, &row).await?;
         }
         done.relationships_synced += 1;
     }
     let revision = state
         .rbac
         .clone()
-        .get_revision(GetRevisionRequest {})
+        .get_revision(system.request(GetRevisionRequest {}))
         .await
         .map_err(Error::upstream("rbac-svc"))?
         .into_inner()
@@ -353,7 +360,11 @@ pub async fn reconcile(state: &State, only: Option<&str>, settle_us: i64) -> Res
 
 /// Deletes primary-admin entries whose removal was cut short, once rbac-svc has the members
 /// without them (the push that follows sets the full list).
-async fn finish_primary_admin_removals(state: &State, row: &relationship::Model) -> Result<()> {
+async fn finish_primary_admin_removals(
+    state: &State,
+    caller: &Caller,
+    row: &relationship::Model,
+) -> Result<()> {
     let txn = store::begin_guarded(&state.db, &row.customer_id).await?;
     let entries = primary_admins::all(&txn, &row.id).await?;
     if !entries.iter().any(|p| p.removing) {
@@ -367,10 +378,10 @@ async fn finish_primary_admin_removals(state: &State, row: &relationship::Model)
     state
         .rbac
         .clone()
-        .set_primary_admins(SetPrimaryAdminsRequest {
+        .set_primary_admins(caller.request(SetPrimaryAdminsRequest {
             relationship: names::relationship(&row.customer_id, &row.id),
             members,
-        })
+        }))
         .await
         .map_err(Error::upstream("rbac-svc"))?;
     for entry in entries.iter().filter(|p| p.removing) {

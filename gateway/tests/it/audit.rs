@@ -12,7 +12,9 @@ use mtm_proto::mtm::audit::v1::{
     ListAuditRecordsRequest,
 };
 use tonic::Code;
-use world::{World, as_user};
+use world::World;
+
+use crate::harness::calls::bearer;
 
 fn key(record: &AuditRecord) -> (i64, i32, String) {
     let time = record.create_time.expect("create time");
@@ -81,17 +83,34 @@ async fn r28_filters_apply_to_every_backend() {
         .iter()
         .map(|r| (r.category(), r.operation.as_str()))
         .collect();
-    assert_eq!(partner_acts, [(AuditCategory::Ring, "update")]);
-    assert!(by_partner[0].actor.as_ref().is_some_and(|a| a.partner == "partners/fabrikam"
-        && !a.partner_relationship.is_empty()));
+    // Newest first: the ring edit, then the acceptance with the primary admins' role and
+    // assignments it made in rbac-svc, all under the accepting partner person.
+    assert_eq!(
+        partner_acts,
+        [
+            (AuditCategory::Ring, "update"),
+            (AuditCategory::Assignment, "update"),
+            (AuditCategory::Assignment, "create"),
+            (AuditCategory::Role, "create"),
+            (AuditCategory::PartnerInvitation, "accept"),
+        ]
+    );
+    assert!(by_partner.iter().all(|r| {
+        r.actor
+            .as_ref()
+            .is_some_and(|a| a.partner == "partners/fabrikam" && !a.partner_relationship.is_empty())
+    }));
 
-    // The acceptance is tenancy-svc's, the ring edit rooms-svc's: one filter reaches both.
+    // The acceptance is tenancy-svc's, its role changes rbac-svc's and the ring edit
+    // rooms-svc's: one filter reaches all three.
     let by_tenant = world.all("actor.tenant = \"tenants/fabrikam\"").await;
     let sources: std::collections::BTreeSet<&str> =
         by_tenant.iter().map(|r| r.source.as_str()).collect();
     assert_eq!(
         sources,
-        ["rooms-svc", "tenancy-svc"].into_iter().collect(),
+        ["rbac-svc", "rooms-svc", "tenancy-svc"]
+            .into_iter()
+            .collect(),
         "{by_tenant:?}"
     );
     assert!(by_tenant.iter().all(|r| {
@@ -144,10 +163,8 @@ async fn r28_paging_with_the_token_yields_every_record_once() {
 
     // `start_after` resumes every backend after one place in the merged order.
     let resumed = world
-        .suite
         .audit()
-        .list_audit_records(as_user(
-            &world.contoso.admin,
+        .list_audit_records(bearer(
             ListAuditRecordsRequest {
                 parent: "customers/contoso".into(),
                 page_size: 1000,
@@ -157,6 +174,7 @@ async fn r28_paging_with_the_token_yields_every_record_once() {
                 }),
                 ..Default::default()
             },
+            &world.contoso.admin.token,
         ))
         .await
         .expect("resume after a position")
@@ -165,24 +183,21 @@ async fn r28_paging_with_the_token_yields_every_record_once() {
 
     // A token is valid only with the filter it was issued for.
     let first = world
-        .suite
         .audit()
-        .list_audit_records(as_user(
-            &world.contoso.admin,
+        .list_audit_records(bearer(
             ListAuditRecordsRequest {
                 parent: "customers/contoso".into(),
                 page_size: 1,
                 ..Default::default()
             },
+            &world.contoso.admin.token,
         ))
         .await
         .expect("first page")
         .into_inner();
     let foreign = world
-        .suite
         .audit()
-        .list_audit_records(as_user(
-            &world.contoso.admin,
+        .list_audit_records(bearer(
             ListAuditRecordsRequest {
                 parent: "customers/contoso".into(),
                 page_size: 1,
@@ -190,6 +205,7 @@ async fn r28_paging_with_the_token_yields_every_record_once() {
                 filter: "category = \"GROUP\"".into(),
                 start_after: None,
             },
+            &world.contoso.admin.token,
         ))
         .await
         .expect_err("token of another filter");
@@ -259,7 +275,6 @@ async fn r28_reading_a_customers_log_takes_settings_view_and_partners_never_do()
     assert_eq!(exports[0].status_code, Code::PermissionDenied as i32);
 
     let anonymous = world
-        .suite
         .audit()
         .list_audit_records(ListAuditRecordsRequest {
             parent: customer.into(),
@@ -377,8 +392,8 @@ async fn r28_large_logs_merge_in_order_and_export_in_bounded_chunks() {
             .collect()
     };
     for (channel, parity) in [
-        (world.suite.rooms_internal.clone(), 0),
-        (world.suite.tenancy_internal.clone(), 1),
+        (world.suite.stack.rooms.clone(), 0),
+        (world.suite.stack.tenancy.clone(), 1),
     ] {
         for part in bulk(parity).chunks(600) {
             AuditInternalServiceClient::new(channel.clone())
@@ -432,7 +447,7 @@ async fn r28_large_logs_merge_in_order_and_export_in_bounded_chunks() {
 #[tokio::test]
 async fn r28_a_backend_that_cannot_answer_fails_the_read_and_is_named() {
     let mut world = World::build().await;
-    world.suite.stop_one("rooms-svc").await;
+    world.suite.stack.stop_one("rooms-svc").await;
 
     let listed = world
         .list_error(&world.contoso.admin, "customers/contoso", "")

@@ -19,7 +19,8 @@ use mtm_proto::mtm::tenancy::v1::{
 };
 use tonic::Code;
 
-use crate::stack::{World, bearer, error_info, req};
+use crate::harness::calls::{bearer, error_info, req};
+use crate::harness::direct::World;
 
 fn rename(room: &str, display_name: &str) -> UpdateRoomRequest {
     UpdateRoomRequest {
@@ -36,7 +37,7 @@ fn rename(room: &str, display_name: &str) -> UpdateRoomRequest {
 
 #[tokio::test]
 async fn r29_partner_change_is_held_until_the_customer_approves_it() {
-    let world = World::start(gateway::LimitArgs::default()).await;
+    let world = World::start().await;
     let customer = world.customer("contoso").await;
     let partner = world.partner("fabrikam").await;
     let manual_room_changes = ChangeControlPolicy {
@@ -51,7 +52,7 @@ async fn r29_partner_change_is_held_until_the_customer_approves_it() {
     let room = world.room(&customer, "r1").await;
     let customer_token = world.sign_in(&customer.admin).await;
     let partner_token = world.sign_in(&partner.admin).await;
-    let channel = world.public().await;
+    let channel = world.stack.public();
     let mut rooms = RoomServiceClient::new(channel.clone());
     let reader = rooms.clone();
     let display_name = |token: String| {
@@ -130,7 +131,7 @@ async fn r29_partner_change_is_held_until_the_customer_approves_it() {
         .await
         .expect("the customer's own change takes effect at once");
     assert_eq!(display_name(customer_token).await, "Main hall");
-    let records = AuditServiceClient::new(world.rooms.clone())
+    let records = AuditServiceClient::new(world.stack.rooms.clone())
         .list_audit_records(req(
             ListAuditRecordsRequest {
                 parent: "customers/contoso".into(),
@@ -160,7 +161,7 @@ async fn r29_partner_change_is_held_until_the_customer_approves_it() {
 
 #[tokio::test]
 async fn r29_an_approver_must_be_able_to_do_the_action_itself() {
-    let world = World::start(gateway::LimitArgs::default()).await;
+    let world = World::start().await;
     let customer = world.customer("contoso").await;
     let partner = world.partner("fabrikam").await;
     let policy = ChangeControlPolicy {
@@ -173,7 +174,7 @@ async fn r29_an_approver_must_be_able_to_do_the_action_itself() {
     let room = world.room(&customer, "r1").await;
     let carol = world.user(&customer, "carol").await;
     let customer_token = world.sign_in(&customer.admin).await;
-    let channel = world.public().await;
+    let channel = world.stack.public();
 
     // Carol manages roles for all rooms but may not change rooms.
     let mut roles = RoleServiceClient::new(channel.clone());

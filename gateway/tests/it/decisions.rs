@@ -11,10 +11,11 @@ use mtm_proto::mtm::rbac::v1::{
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::workspace_world::{Live, Org, Person, as_user};
+use crate::harness::calls::bearer;
+use crate::harness::public::{Live, Org, Person};
 
 fn decisions(live: &Live) -> DecisionServiceClient<Channel> {
-    DecisionServiceClient::new(live.channel.clone())
+    DecisionServiceClient::new(live.stack.public())
 }
 
 /// The principal the request claims: someone else's.
@@ -35,14 +36,14 @@ async fn check(
     permission: &str,
 ) -> Decision {
     decisions(live)
-        .check(as_user(
-            &who.token,
+        .check(bearer(
             CheckRequest {
                 principal,
                 customer: customer.customer(),
                 permission: permission.to_owned(),
                 ..Default::default()
             },
+            &who.token,
         ))
         .await
         .expect("check")
@@ -91,8 +92,7 @@ async fn r23_r37_public_decisions_are_about_the_caller_whoever_the_request_names
     assert!(!unseen.target_visible, "{unseen:?}");
 
     let batch = |who: &Person| {
-        let request = as_user(
-            &who.token,
+        let request = bearer(
             BatchCheckRequest {
                 principal: as_ana(),
                 items: [&contoso, &northwind]
@@ -105,6 +105,7 @@ async fn r23_r37_public_decisions_are_about_the_caller_whoever_the_request_names
                     .collect(),
                 at_least_revision: 0,
             },
+            &who.token,
         );
         let mut client = decisions(&live);
         async move {
@@ -123,14 +124,14 @@ async fn r23_r37_public_decisions_are_about_the_caller_whoever_the_request_names
     assert_eq!(batch(&eve).await, [false, false]);
 
     let scope = |who: &Person| {
-        let request = as_user(
-            &who.token,
+        let request = bearer(
             ResolveScopeRequest {
                 principal: as_ana(),
                 customer: contoso.customer(),
                 permission: "rooms.view".into(),
                 at_least_revision: 0,
             },
+            &who.token,
         );
         let mut client = decisions(&live);
         async move {
@@ -149,12 +150,12 @@ async fn r23_r37_public_decisions_are_about_the_caller_whoever_the_request_names
     assert!(!eves_scope.scope.unwrap_or_default().all_rooms);
 
     let accessible = |who: &Person| {
-        let request = as_user(
-            &who.token,
+        let request = bearer(
             ListAccessibleCustomersRequest {
                 principal: as_ana(),
                 ..Default::default()
             },
+            &who.token,
         );
         let mut client = decisions(&live);
         async move {
@@ -199,12 +200,12 @@ async fn r23_r37_public_decisions_are_about_the_caller_whoever_the_request_names
         10_001
     ];
     let refused = decisions(&live)
-        .batch_check(as_user(
-            &ana.token,
+        .batch_check(bearer(
             BatchCheckRequest {
                 items: too_many,
                 ..Default::default()
             },
+            &ana.token,
         ))
         .await
         .expect_err("too many items");

@@ -9,7 +9,8 @@ use mtm_proto::mtm::rooms::v1::room_service_client::RoomServiceClient;
 use mtm_proto::mtm::rooms::v1::{ResetEnrolmentKeyRequest, UnenrollRoomRequest};
 use tonic::Code;
 
-use crate::stack::{Org, World, bearer, error_info, req};
+use crate::harness::calls::{bearer, error_info, req};
+use crate::harness::direct::{Org, World};
 
 fn with_request_id<T>(message: T, token: &str, id: &str) -> tonic::Request<T> {
     let mut request = bearer(message, token);
@@ -21,7 +22,7 @@ fn with_request_id<T>(message: T, token: &str, id: &str) -> tonic::Request<T> {
 
 /// The DENIED records in `customer`'s audit log at rooms-svc.
 async fn denials(world: &World, customer: &Org) -> Vec<AuditRecord> {
-    AuditServiceClient::new(world.rooms.clone())
+    AuditServiceClient::new(world.stack.rooms.clone())
         .list_audit_records(req(
             ListAuditRecordsRequest {
                 parent: format!("customers/{}", customer.id),
@@ -46,7 +47,7 @@ fn unenroll(room: &str) -> UnenrollRoomRequest {
 
 #[tokio::test]
 async fn r37_r28_refusals_answer_as_the_caller_may_see_and_are_audited() {
-    let world = World::start(gateway::LimitArgs::default()).await;
+    let world = World::start().await;
     let customer = world.customer("contoso").await;
     let partner = world.partner("fabrikam").await;
     world.relate(&customer, &partner, None).await;
@@ -54,7 +55,7 @@ async fn r37_r28_refusals_answer_as_the_caller_may_see_and_are_audited() {
     let stranger = world.user(&customer, "bob").await;
     let partner_token = world.sign_in(&partner.admin).await;
     let stranger_token = world.sign_in(&stranger).await;
-    let channel = world.public().await;
+    let channel = world.stack.public();
     let mut rooms = RoomServiceClient::new(channel.clone());
 
     // Primary admins see the room but may not unenroll it (table 1): PERMISSION_DENIED.

@@ -6,20 +6,22 @@ use mtm_proto::mtm::gateway::v1::status_service_client::StatusServiceClient;
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::stack::{World, bearer};
+use crate::harness::Stack;
+use crate::harness::calls::bearer;
+use crate::harness::direct::World;
 
 #[tokio::test]
 async fn one_tenants_burst_does_not_starve_another() {
-    let world = World::start(gateway::LimitArgs {
+    let limits = gateway::LimitArgs {
         tenant_rate_limit: 0.01,
         tenant_rate_burst: 3,
-    })
-    .await;
+    };
+    let world = World::on(Stack::builder().limits(limits).start().await);
     let busy = world.customer("busy").await;
     let quiet = world.customer("quiet").await;
     let busy_token = world.sign_in(&busy.admin).await;
     let quiet_token = world.sign_in(&quiet.admin).await;
-    let mut status = StatusServiceClient::new(world.public().await);
+    let mut status = StatusServiceClient::new(world.stack.public());
 
     for _ in 0..3 {
         status

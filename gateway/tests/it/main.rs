@@ -6,31 +6,22 @@ mod audit;
 mod change_control;
 mod decisions;
 mod denial_audit;
+mod harness;
 mod limits;
 mod mfa;
 mod request_id;
-mod stack;
 mod workspace;
-mod workspace_world;
 
-use mtm_plumbing::config::BackendArgs;
 use mtm_plumbing::server::{Assembly, ServeError};
 use mtm_plumbing::testing::{RunningServer, TestPki, assert_introspectable};
 use mtm_proto::mtm::gateway::v1::GetStatusRequest;
 use mtm_proto::mtm::gateway::v1::backend_status::State;
 use mtm_proto::mtm::gateway::v1::status_service_client::StatusServiceClient;
 
-fn backend(pki: &TestPki, service: &str) -> BackendArgs {
-    BackendArgs {
-        server: pki.server_args(service),
-        allowed_peers: Vec::new(),
-    }
-}
-
 /// A backend-shaped server: the shared plumbing with mTLS, health and reflection, holding the
 /// service's certificate and its default callers.
 async fn start_backend(pki: &TestPki, service: &'static str) -> RunningServer<ServeError> {
-    let settings = backend(pki, service);
+    let settings = harness::backend_args(pki, service);
     RunningServer::start(move |listener, shutdown| async move {
         Assembly::new()
             .serve_backend(&settings, &["gateway"], listener, None, shutdown)
@@ -49,17 +40,8 @@ async fn start_suite(pki: &TestPki) -> Suite {
     for service in ["identity-svc", "tenancy-svc", "rbac-svc", "rooms-svc"] {
         backends.push((service, start_backend(pki, service).await));
     }
-    let url = |i: usize| format!("https://{}", backends[i].1.addr);
-    let config = gateway::Config {
-        server: pki.server_args("gateway"),
-        public_tls_cert: None,
-        public_tls_key: None,
-        identity_url: url(0),
-        tenancy_url: url(1),
-        rbac_url: url(2),
-        rooms_url: url(3),
-        limits: gateway::LimitArgs::default(),
-    };
+    let addrs = std::array::from_fn(|i| backends[i].1.addr);
+    let config = harness::gateway_config(pki, addrs, gateway::LimitArgs::default());
     let gateway = RunningServer::start(|l, s| gateway::serve(config, l, None, s)).await;
     Suite { backends, gateway }
 }
@@ -68,16 +50,7 @@ async fn public_client(
     pki: &TestPki,
     suite: &Suite,
 ) -> StatusServiceClient<tonic::transport::Channel> {
-    let tls = tonic::transport::ClientTlsConfig::new()
-        .ca_certificate(tonic::transport::Certificate::from_pem(pki.ca_pem()));
-    let channel = tonic::transport::Channel::from_shared(format!("https://{}", suite.gateway.addr))
-        .expect("url")
-        .tls_config(tls)
-        .expect("tls")
-        .connect()
-        .await
-        .expect("connect without a client certificate");
-    StatusServiceClient::new(channel)
+    StatusServiceClient::new(harness::public_channel(pki, suite.gateway.addr).await)
 }
 
 #[tokio::test]
@@ -149,7 +122,7 @@ async fn status_reports_each_backend_over_mtls_and_names_the_one_that_is_down() 
 #[tokio::test]
 async fn health_port_answers_plaintext_probes_without_a_certificate() {
     let pki = TestPki::new();
-    let settings = backend(&pki, "rbac-svc");
+    let settings = harness::backend_args(&pki, "rbac-svc");
     let health = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -12,7 +12,8 @@ use mtm_proto::mtm::rooms::v1::settings_service_client::SettingsServiceClient;
 use mtm_proto::mtm::rooms::v1::{ListRoomsRequest, Settings, UpdateSettingsRequest};
 use tonic::Code;
 
-use crate::stack::{Org, World, bearer, error_info, req};
+use crate::harness::calls::{bearer, error_info, req};
+use crate::harness::direct::{Org, World};
 
 const ISSUER: &str = "https://login.partner.example";
 const AUDIENCE: &str = "mtm-app";
@@ -20,7 +21,7 @@ const AUDIENCE: &str = "mtm-app";
 /// A token of `org`'s admin asserting MFA, exchanged through the gateway for an MTM token.
 async fn mfa_token(world: &World, org: &Org) -> String {
     let key = KeyMaterial::generate();
-    DirectoryServiceClient::new(world.identity.clone())
+    DirectoryServiceClient::new(world.stack.identity.clone())
         .create_identity_provider(req(
             CreateIdentityProviderRequest {
                 parent: format!("tenants/{}", org.id),
@@ -54,7 +55,7 @@ async fn mfa_token(world: &World, org: &Org) -> String {
             "exp": now + 600,
         }))
         .expect("sign");
-    let exchanged = AuthServiceClient::new(world.public().await)
+    let exchanged = AuthServiceClient::new(world.stack.public())
         .exchange_external_token(ExchangeExternalTokenRequest { id_token })
         .await
         .expect("exchange through the gateway")
@@ -65,14 +66,14 @@ async fn mfa_token(world: &World, org: &Org) -> String {
 
 #[tokio::test]
 async fn r3_partner_without_mfa_is_refused_once_the_customer_requires_it() {
-    let world = World::start(gateway::LimitArgs::default()).await;
+    let world = World::start().await;
     let customer = world.customer("contoso").await;
     let partner = world.partner("fabrikam").await;
     world.relate(&customer, &partner, None).await;
     world.room(&customer, "r1").await;
     let customer_token = world.sign_in(&customer.admin).await;
     let partner_token = world.sign_in(&partner.admin).await;
-    let channel = world.public().await;
+    let channel = world.stack.public();
     let mut rooms = RoomServiceClient::new(channel.clone());
     let list = || ListRoomsRequest {
         parent: "customers/contoso".into(),

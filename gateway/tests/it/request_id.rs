@@ -7,7 +7,7 @@ use mtm_proto::mtm::rooms::v1::GetRoomRequest;
 use mtm_proto::mtm::rooms::v1::room_service_client::RoomServiceClient;
 use tonic::Code;
 
-use crate::stack::World;
+use crate::harness::direct::World;
 
 fn with_id<T>(message: T, id: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
@@ -19,8 +19,8 @@ fn with_id<T>(message: T, id: &str) -> tonic::Request<T> {
 
 #[tokio::test]
 async fn request_ids_are_kept_or_minted_and_echoed_on_answers_and_refusals() {
-    let world = World::start(gateway::LimitArgs::default()).await;
-    let channel = world.public().await;
+    let world = World::start().await;
+    let channel = world.stack.public();
     let mut status = StatusServiceClient::new(channel.clone());
 
     let answered = status

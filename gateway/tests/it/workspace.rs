@@ -7,19 +7,19 @@ use mtm_proto::mtm::gateway::v1::{
     GetCallerRequest, GetCallerResponse, ListMyCustomersRequest, ListMyCustomersResponse,
 };
 use mtm_proto::mtm::identity::v1::directory_service_client::DirectoryServiceClient;
-use mtm_proto::mtm::identity::v1::{UpdateUserPreferencesRequest, UserPreferences};
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::workspace_world::{Live, Person, as_user};
+use crate::harness::calls::{all_tickets_view_on, bearer};
+use crate::harness::public::{Live, Person};
 
 fn workspace(live: &Live) -> WorkspaceServiceClient<Channel> {
-    WorkspaceServiceClient::new(live.channel.clone())
+    WorkspaceServiceClient::new(live.stack.public())
 }
 
 async fn caller(live: &Live, who: &Person) -> GetCallerResponse {
     workspace(live)
-        .get_caller(as_user(&who.token, GetCallerRequest {}))
+        .get_caller(bearer(GetCallerRequest {}, &who.token))
         .await
         .expect("get caller")
         .into_inner()
@@ -31,7 +31,7 @@ async fn my_customers(
     request: ListMyCustomersRequest,
 ) -> Result<ListMyCustomersResponse, tonic::Status> {
     workspace(live)
-        .list_my_customers(as_user(&who.token, request))
+        .list_my_customers(bearer(request, &who.token))
         .await
         .map(tonic::Response::into_inner)
 }
@@ -69,20 +69,8 @@ async fn r1_r25_get_caller_describes_the_verified_caller_and_its_home_tenant() {
     assert!(me.elite_partner);
     assert!(!me.all_tickets_view_enabled);
 
-    DirectoryServiceClient::new(live.channel.clone())
-        .update_user_preferences(as_user(
-            &ana.token,
-            UpdateUserPreferencesRequest {
-                preferences: Some(UserPreferences {
-                    name: format!("{}/preferences", ana.user),
-                    all_tickets_view_enabled: true,
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["all_tickets_view_enabled".into()],
-                }),
-            },
-        ))
+    DirectoryServiceClient::new(live.stack.public())
+        .update_user_preferences(bearer(all_tickets_view_on(&ana.user), &ana.token))
         .await
         .expect("turn on the all tickets view");
     assert!(caller(&live, &ana).await.all_tickets_view_enabled);
@@ -110,7 +98,7 @@ async fn r1_r25_get_caller_describes_the_verified_caller_and_its_home_tenant() {
         .expect_err("no token");
     assert_eq!(anonymous.code(), Code::Unauthenticated);
     let forged = workspace(&live)
-        .get_caller(as_user("not.a.token", GetCallerRequest {}))
+        .get_caller(bearer(GetCallerRequest {}, "not.a.token"))
         .await
         .expect_err("bad token");
     assert_eq!(forged.code(), Code::Unauthenticated);

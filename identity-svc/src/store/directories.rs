@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use mtm_proto::mtm::common::v1::DirectoryRole;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::entity::{directory, domain, group, user};
@@ -82,7 +82,7 @@ pub struct NewDirectory {
 /// Creates the directory, its domains and its first user (a Global admin). Repeating the same
 /// creation returns the stored directory; a different one is ALREADY_EXISTS.
 pub async fn create(db: &DatabaseConnection, new: NewDirectory) -> Result<(Summary, String)> {
-    let txn = db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(db).await?;
     let created = create_in(&txn, new).await?;
     txn.commit().await?;
     Ok(created)
@@ -171,7 +171,7 @@ pub async fn create_in(txn: &impl ConnectionTrait, new: NewDirectory) -> Result<
 
 /// Deletes the directory and, through the foreign keys, everything in it. Absent is fine.
 pub async fn delete(db: &DatabaseConnection, tenant: &str) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(db).await?;
     super::groups::delete_memberships_of_tenant(&txn, tenant).await?;
     directory::Entity::delete_by_id(tenant).exec(&txn).await?;
     super::epoch::bump(&txn).await?;

@@ -3,7 +3,7 @@
 use mtm_proto::mtm::identity::v1::signing_key::State;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
 };
 
 use super::entity::signing_key::{self, Column, Entity, Model};
@@ -43,7 +43,7 @@ fn new_row(key: &KeyMaterial, request_id: Option<String>, replaced: Option<Strin
 
 /// Creates the first ACTIVE key unless one exists.
 pub async fn ensure_active(db: &DatabaseConnection) -> Result<Model> {
-    let txn = db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(db).await?;
     if let Some(key) = active(&txn).await? {
         return Ok(key);
     }
@@ -58,7 +58,7 @@ pub async fn ensure_active(db: &DatabaseConnection) -> Result<Model> {
 /// Makes a new ACTIVE key and retires the previous one; a repeated `request_id` returns the
 /// keys of the first call.
 pub async fn rotate(db: &DatabaseConnection, request_id: Option<String>) -> Result<(Model, Model)> {
-    let txn = db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(db).await?;
     if let Some(id) = &request_id {
         let previous = Entity::find()
             .filter(Column::RequestId.eq(id.as_str()))
@@ -98,7 +98,7 @@ pub async fn rotate(db: &DatabaseConnection, request_id: Option<String>) -> Resu
 
 /// Deletes a RETIRED key; the ACTIVE key cannot be deleted.
 pub async fn delete(db: &DatabaseConnection, kid: &str) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(db).await?;
     let key = Entity::find_by_id(kid)
         .one(&txn)
         .await?

@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod auth;
+mod concurrency;
 mod directory;
 mod groups;
 mod internal;

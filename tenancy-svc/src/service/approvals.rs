@@ -6,7 +6,6 @@ use mtm_plumbing::filter::{self, Op};
 use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::tenancy::v1::approval_service_server::ApprovalService;
 use mtm_proto::mtm::tenancy::v1::*;
-use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
 use super::access;
@@ -115,7 +114,7 @@ impl Approvals {
                 return Err(Error::Aborted(name.to_owned()));
             }
             let now = store::now_us();
-            let txn = self.state.db.begin().await?;
+            let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
             let state = if approve { "APPROVED" } else { "REJECTED" };
             if !approvals::decide(
                 &txn,

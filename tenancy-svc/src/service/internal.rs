@@ -5,7 +5,6 @@ use mtm_proto::mtm::common::v1::{Actor, RelationshipState};
 use mtm_proto::mtm::tenancy::v1::tenancy_internal_service_server::TenancyInternalService;
 use mtm_proto::mtm::tenancy::v1::*;
 use prost::Message;
-use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
 use super::{Audit, Caller, audit_success};
@@ -141,7 +140,7 @@ impl Internal {
             request_id: (!request.request_id.is_empty()).then(|| request.request_id.clone()),
             version: 1,
         };
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         let stored = approvals::insert(&txn, model).await?;
         let as_requester = Caller {
             actor: requester,
@@ -195,7 +194,7 @@ impl Internal {
         } else {
             "FAILED"
         };
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         if !approvals::record_outcome(&txn, &found.id, state, outcome.encode_to_vec(), now).await? {
             return Err(Error::precondition(
                 "APPROVAL_NOT_APPROVED",

@@ -9,7 +9,6 @@ use mtm_plumbing::filter::{self, Op};
 use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::tenancy::v1::invitation_service_server::InvitationService;
 use mtm_proto::mtm::tenancy::v1::*;
-use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
 use super::access::{self, PartnerStanding};
@@ -108,7 +107,7 @@ impl Invitations {
             return Err(Error::Aborted(request.name));
         }
         let now = store::now_us();
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         if !invitations::leave_pending(
             &txn,
             &row.id,

@@ -5,7 +5,6 @@ use mtm_plumbing::filter;
 use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::tenancy::v1::tenant_manager_service_server::TenantManagerService;
 use mtm_proto::mtm::tenancy::v1::*;
-use sea_orm::TransactionTrait;
 use tonic::{Request, Response, Status};
 
 use super::access::{self, PartnerStanding};
@@ -62,6 +61,7 @@ impl Managers {
         request: &AddTenantManagerRequest,
     ) -> Result<TenantManager> {
         let (partner, admin) = self.reach(caller, &request.parent).await?;
+        let caller = &caller.as_partner(&partner, None);
         let outcome = async {
             if !admin {
                 return Err(Error::Denied(
@@ -82,7 +82,7 @@ impl Managers {
             )
             .await?
             .remove(0);
-            let txn = self.state.db.begin().await?;
+            let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
             let id = store::new_id();
             let row = managers::insert(
                 &txn,
@@ -136,6 +136,7 @@ impl Managers {
             }
         };
         let (partner, admin) = self.reach(caller, &parent).await?;
+        let caller = &caller.as_partner(&partner, None);
         let row = managers::get(&self.state.db, &partner, &id)
             .await?
             .ok_or_else(|| Error::not_found("tenant manager", name))?;
@@ -152,7 +153,7 @@ impl Managers {
             );
             return Err(audit_failure(&self.state, caller, audit, e).await);
         }
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         managers::delete(&txn, &row.id).await?;
         audit_success(
             &txn,

@@ -59,6 +59,17 @@ impl Relationships {
         }
     }
 
+    /// The caller as the actor of an act on `rel` reached from `side`: on the partner side the
+    /// actor names the partner and the relationship (R28).
+    fn acting(caller: &Caller, rel: &row::Model, side: Side) -> Caller {
+        if side == Side::Customer {
+            caller.clone()
+        } else {
+            let name = names::relationship(&rel.customer_id, &rel.id);
+            caller.as_partner(&rel.partner_id, Some(&name))
+        }
+    }
+
     /// The relationship `name` and how the caller reaches it; NOT_FOUND when it does not.
     async fn reach(&self, caller: &Caller, name: &str) -> Result<(row::Model, Side)> {
         let (customer, id) = names::pair(name, "customers", "partnerRelationships", "name")?;
@@ -134,7 +145,7 @@ impl Relationships {
         let expired = relationships::expire_due(&self.state.db, now).await?;
         for rel in expired {
             crate::store::approvals::expire(&self.state.db, Some(&rel.id), now).await?;
-            if let Err(e) = crate::sync::push(&self.state, &rel).await {
+            if let Err(e) = crate::sync::push(&self.state, &Caller::system(), &rel).await {
                 tracing::warn!(error = %e, relationship = %rel.id, "expiry not yet pushed to rbac-svc");
             }
         }
@@ -216,15 +227,20 @@ impl RelationshipService for Relationships {
         }
         self.sweep().await?;
         let (states, customer) = Self::state_filter(&request.filter, "customer")?;
+        let active_only = states.is_empty();
         let query = relationships::RelationshipFilter {
             customer,
             partner: Some(partner),
-            states,
+            states: if active_only {
+                vec!["ACTIVE".to_owned()]
+            } else {
+                states
+            },
         };
         let (all, _) = relationships::list(&self.state.db, &query, 0, u64::MAX).await?;
         let mut visible = Vec::new();
         let mut admin_of = Vec::new();
-        for rel in all {
+        for rel in all.into_iter().filter(|r| !(active_only && r.terminating)) {
             let admin = rel.state != "TERMINATED" && self.is_primary_admin(&caller, &rel).await?;
             if admin || standing == PartnerStanding::Manager {
                 if admin {

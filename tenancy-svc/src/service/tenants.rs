@@ -7,7 +7,7 @@ use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::tenancy::v1::relationship::TerminationReason;
 use mtm_proto::mtm::tenancy::v1::tenant_service_server::TenantService;
 use mtm_proto::mtm::tenancy::v1::*;
-use sea_orm::{Set, TransactionTrait};
+use sea_orm::Set;
 use tonic::{Request, Response, Status};
 
 mod validate;
@@ -56,7 +56,7 @@ impl Tenants {
             && let Some(existing) =
                 tenants::by_request_id(&self.state.db, &request.request_id).await?
         {
-            return self.finish(existing).await;
+            return self.finish(caller, existing).await;
         }
         let row = validate_create(&request)?;
         if let Some(existing) = tenants::get(&self.state.db, &row.id).await? {
@@ -64,7 +64,7 @@ impl Tenants {
                 && existing.request_id.is_some()
                 && existing.request_id == row.request_id
             {
-                return self.finish(existing).await;
+                return self.finish(caller, existing).await;
             }
             return Err(Error::AlreadyExists(format!("tenants/{}", row.id)));
         }
@@ -77,7 +77,7 @@ impl Tenants {
                 row.primary_domain
             )));
         }
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         let audit = Self::tenant_audit(&row.id, &row.kind, "create", &row.display_name);
         let inserted = match tenants::insert(&txn, row).await {
             Ok(inserted) => inserted,
@@ -86,12 +86,12 @@ impl Tenants {
         };
         audit_success(&txn, caller, audit).await?;
         txn.commit().await?;
-        self.finish(inserted).await
+        self.finish(caller, inserted).await
     }
 
-    async fn finish(&self, row: tenant::Model) -> Result<Tenant> {
+    async fn finish(&self, caller: &Caller, row: tenant::Model) -> Result<Tenant> {
         if row.state == "PROVISIONING" {
-            let done = sync::provision(&self.state, row).await?;
+            let done = sync::provision(&self.state, caller, row).await?;
             return Ok(convert::tenant(&done));
         }
         Ok(convert::tenant(&row))
@@ -147,7 +147,7 @@ impl Tenants {
 
     async fn enroll(&self, caller: &Caller, name: &str) -> Result<PartnerProfile> {
         let row = self.operator_partner(caller, name).await?;
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         if tenants::set_elite(&txn, &row.id, true, store::now_us()).await? {
             let mut audit = Self::tenant_audit(
                 &row.id,
@@ -201,7 +201,7 @@ impl Tenants {
             .await?;
             terminated += 1;
         }
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         let now = store::now_us();
         crate::store::invitations::withdraw_pending(&txn, None, &row.id, caller.actor_bytes(), now)
             .await?;
@@ -239,7 +239,7 @@ impl Tenants {
         if convert::version_of(&request.etag, &request.name)?.is_some_and(|v| v != row.version) {
             return Err(Error::Aborted(request.name));
         }
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         let audit = Self::tenant_audit(&row.id, &row.kind, "delete", &row.display_name);
         let row =
             tenants::update(&txn, row, |active| active.state = Set("DELETING".into())).await?;

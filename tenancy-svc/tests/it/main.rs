@@ -20,8 +20,10 @@ macro_rules! on_both {
     };
 }
 
+mod actors;
 mod approvals;
 mod invitations;
+mod managed;
 mod managers;
 mod reconcile;
 mod relationships;

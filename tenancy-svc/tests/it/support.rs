@@ -244,6 +244,11 @@ impl Suite {
         AuditServiceClient::new(self.tenancy.clone())
     }
 
+    /// rbac-svc's audit log, read as the gateway.
+    pub fn rbac_audit(&self) -> AuditServiceClient<Channel> {
+        AuditServiceClient::new(self.rbac_channel.clone())
+    }
+
     pub fn managers(&self) -> TenantManagerServiceClient<Channel> {
         TenantManagerServiceClient::new(self.tenancy.clone())
     }

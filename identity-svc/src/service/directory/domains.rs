@@ -8,7 +8,6 @@ use mtm_proto::mtm::identity::v1::{
     GetDirectoryRequest, GetDirectoryResponse, ListDomainsRequest, ListDomainsResponse,
     VerifyDomainRequest, VerifyDomainResponse,
 };
-use sea_orm::TransactionTrait;
 use tonic::Request;
 
 use super::guard;
@@ -89,7 +88,7 @@ pub async fn create(
             ..body.clone()
         },
     )?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     if let Some(previous) = idempotency::previous(&txn, key.as_ref()).await? {
         let row = domains::in_tenant(&txn, &tenant, &previous, &previous).await?;
         return Ok(CreateDomainResponse {
@@ -162,7 +161,7 @@ pub async fn verify(
     let name = request.get_ref().name.clone();
     let (tenant, domain_name) = parse_name(&name)?;
     let caller = guard::admin(state, &request, &tenant, &name).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let row = domains::in_tenant(&txn, &tenant, &domain_name, &name).await?;
     if !row.verified && !state.trust_domain_claims {
         return Err(Error::FailedPrecondition(format!(
@@ -195,7 +194,7 @@ pub async fn delete(
     let name = request.get_ref().name.clone();
     let (tenant, domain_name) = parse_name(&name)?;
     let caller = guard::admin(state, &request, &tenant, &name).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let row = domains::in_tenant(&txn, &tenant, &domain_name, &name).await?;
     domains::delete(&txn, &row).await?;
     caller

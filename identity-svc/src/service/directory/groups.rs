@@ -12,7 +12,7 @@ use mtm_proto::mtm::identity::v1::{
     MemberKind, RemoveGroupMemberRequest, RemoveGroupMemberResponse, UpdateGroupRequest,
     UpdateGroupResponse,
 };
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use tonic::Request;
 
 use super::guard;
@@ -65,7 +65,7 @@ pub async fn create(
         },
     )?;
     let id = names::chosen_or_new_id(&body.group_id, "group_id")?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     if let Some(previous) = idempotency::previous(&txn, key.as_ref()).await? {
         let row = groups::in_tenant(&txn, &tenant, &previous).await?;
         return Ok(CreateGroupResponse {
@@ -156,7 +156,7 @@ pub async fn update(
     let (tenant, _) = names::parse_child(&given.name, "groups", "group.name")?;
     let caller = guard::admin(state, &request, &tenant, &given.name).await?;
     let paths = guard::mask_paths(body.update_mask.as_ref(), &["display_name", "description"])?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let mut row = groups::in_tenant(&txn, &tenant, &given.name).await?;
     guard::check_etag(&given.etag, row.version)?;
     for path in &paths {
@@ -194,7 +194,7 @@ pub async fn delete(
     let body = request.get_ref();
     let (tenant, _) = names::parse_child(&body.name, "groups", "name")?;
     let caller = guard::admin(state, &request, &tenant, &body.name).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let row = groups::in_tenant(&txn, &tenant, &body.name).await?;
     guard::check_etag(&body.etag, row.version)?;
     groups::delete(&txn, &row.name).await?;
@@ -240,7 +240,7 @@ pub async fn add_member(
     let body = request.get_ref();
     let (tenant, _) = names::parse_child(&body.group, "groups", "group")?;
     let caller = guard::admin(state, &request, &tenant, &body.group).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let group = groups::in_tenant(&txn, &tenant, &body.group).await?;
     let (kind, display_name, upn) = member_of_tenant(&txn, &tenant, &body.member).await?;
     groups::add_member(&txn, &tenant, &body.group, &body.member, kind).await?;
@@ -274,7 +274,7 @@ pub async fn remove_member(
     let body = request.get_ref();
     let (tenant, _) = names::parse_child(&body.group, "groups", "group")?;
     let caller = guard::admin(state, &request, &tenant, &body.group).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let group = groups::in_tenant(&txn, &tenant, &body.group).await?;
     groups::remove_member(&txn, &body.group, &body.member).await?;
     caller

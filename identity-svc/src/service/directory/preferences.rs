@@ -5,7 +5,6 @@ use mtm_proto::mtm::identity::v1::{
     GetUserPreferencesRequest, GetUserPreferencesResponse, UpdateUserPreferencesRequest,
     UpdateUserPreferencesResponse, UserPreferences,
 };
-use sea_orm::TransactionTrait;
 use tonic::Request;
 
 use super::guard;
@@ -68,7 +67,7 @@ pub async fn update(
         request.get_ref().update_mask.as_ref(),
         &["all_tickets_view_enabled"],
     )?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let current = users::preferences(&txn, &user).await?;
     guard::check_etag(&given.etag, current.as_ref().map_or(0, |p| p.version))?;
     let row = users::save_preferences(&txn, &user, given.all_tickets_view_enabled).await?;

@@ -10,7 +10,6 @@ use mtm_proto::mtm::identity::v1::{
     IdentityProvider, ListIdentityProvidersRequest, ListIdentityProvidersResponse,
     UpdateIdentityProviderRequest, UpdateIdentityProviderResponse,
 };
-use sea_orm::TransactionTrait;
 use tonic::Request;
 
 use super::guard;
@@ -86,7 +85,7 @@ pub async fn create(
         },
     )?;
     let id = names::chosen_or_new_id(&body.identity_provider_id, "identity_provider_id")?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     if let Some(previous) = idempotency::previous(&txn, key.as_ref()).await? {
         let row = providers::in_tenant(&txn, &tenant, &previous).await?;
         return Ok(CreateIdentityProviderResponse {
@@ -189,7 +188,7 @@ pub async fn update(
         }
     }
     violations.into_result().map_err(Error::Invalid)?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let mut row = providers::in_tenant(&txn, &tenant, &given.name).await?;
     guard::check_etag(&given.etag, row.version)?;
     for path in &paths {
@@ -224,7 +223,7 @@ pub async fn delete(
     let body = request.get_ref();
     let (tenant, _) = names::parse_child(&body.name, "identityProviders", "name")?;
     let caller = guard::admin(state, &request, &tenant, &body.name).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let row = providers::in_tenant(&txn, &tenant, &body.name).await?;
     guard::check_etag(&body.etag, row.version)?;
     providers::delete(&txn, &row.name).await?;

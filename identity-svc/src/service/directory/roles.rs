@@ -9,7 +9,6 @@ use mtm_proto::mtm::identity::v1::{
     GrantDirectoryRoleRequest, GrantDirectoryRoleResponse, ListDirectoryRoleHoldersRequest,
     ListDirectoryRoleHoldersResponse, RevokeDirectoryRoleRequest, RevokeDirectoryRoleResponse,
 };
-use sea_orm::TransactionTrait;
 use tonic::Request;
 
 use super::guard;
@@ -50,7 +49,7 @@ pub async fn grant(
     let (tenant, _) = names::parse_child(&body.user, "users", "user")?;
     let role = role_of(body.role)?;
     let caller = guard::admin(state, &request, &tenant, &body.user).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let user = users::in_tenant(&txn, &tenant, &body.user).await?;
     let grant = users::grant_role(&txn, &user, role).await?;
     caller
@@ -78,7 +77,7 @@ pub async fn revoke(
     let (tenant, _) = names::parse_child(&body.user, "users", "user")?;
     let role = role_of(body.role)?;
     let caller = guard::admin(state, &request, &tenant, &body.user).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let user = users::in_tenant(&txn, &tenant, &body.user).await?;
     if role == DirectoryRole::GlobalAdmin
         && user.enabled

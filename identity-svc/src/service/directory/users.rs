@@ -12,7 +12,7 @@ use mtm_proto::mtm::identity::v1::{
     ResetUserPasswordResponse, SetUserPasswordRequest, SetUserPasswordResponse, UpdateUserRequest,
     UpdateUserResponse,
 };
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use tonic::Request;
 
 use super::guard;
@@ -89,7 +89,7 @@ pub async fn create(
     } else {
         Some(state.passwords.hash(&body.initial_password).await?)
     };
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     if let Some(previous) = idempotency::previous(&txn, key.as_ref()).await? {
         let row = users::in_tenant(&txn, &tenant, &previous).await?;
         return Ok(CreateUserResponse {
@@ -210,7 +210,7 @@ pub async fn update(
         body.update_mask.as_ref(),
         &["display_name", "upn", "enabled"],
     )?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let mut row = users::in_tenant(&txn, &tenant, &given.name).await?;
     guard::check_etag(&given.etag, row.version)?;
     for path in &paths {
@@ -258,7 +258,7 @@ pub async fn delete(
     let body = request.get_ref();
     let (tenant, _) = names::parse_child(&body.name, "users", "name")?;
     let caller = guard::admin(state, &request, &tenant, &body.name).await?;
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let row = users::in_tenant(&txn, &tenant, &body.name).await?;
     guard::check_etag(&body.etag, row.version)?;
     keep_a_global_admin(&txn, &row).await?;
@@ -326,7 +326,7 @@ async fn store_password(
     hash: String,
     operation: &str,
 ) -> Result<()> {
-    let txn = state.db.begin().await?;
+    let txn = mtm_plumbing::store::begin_write(&state.db).await?;
     let mut row = users::in_tenant(&txn, &caller.user.tenant_id, name).await?;
     row.password_hash = Some(hash);
     let row = users::save(&txn, row).await?;

@@ -4,7 +4,7 @@ use mtm_plumbing::audit::AuditParent;
 use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::tenancy::v1::primary_admin::Source;
 use mtm_proto::mtm::tenancy::v1::*;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use super::super::access::PartnerStanding;
 use super::super::{Audit, Caller, audit_failure, audit_success, lookup};
@@ -38,6 +38,11 @@ impl Invitations {
                 else {
                     return Err(e);
                 };
+                let acting = if caller.home() == customer {
+                    caller.clone()
+                } else {
+                    caller.as_partner(caller.home(), None)
+                };
                 let audit = Audit {
                     parent: AuditParent::Customer(customer),
                     category: AuditCategory::PartnerInvitation,
@@ -46,7 +51,7 @@ impl Invitations {
                     object_name: caller.principal.upn.clone(),
                     details: Vec::new(),
                 };
-                Err(audit_failure(&self.state, caller, audit, e).await)
+                Err(audit_failure(&self.state, &acting, audit, e).await)
             }
         }
     }
@@ -60,6 +65,7 @@ impl Invitations {
         if full || standing == PartnerStanding::Outsider {
             return Err(Error::not_found("invitation", &request.name));
         }
+        let caller = &caller.as_partner(&invitation.partner_id, None);
         if !request.request_id.is_empty() && uuid::Uuid::parse_str(&request.request_id).is_err() {
             return Err(Error::invalid("request_id", "must be a UUID"));
         }
@@ -96,7 +102,9 @@ impl Invitations {
             .join_or_create(&txn, caller, &invitation, &admins)
             .await?;
         txn.commit().await?;
-        self.grant(&rel).await?;
+        let rel_name = names::relationship(&rel.customer_id, &rel.id);
+        self.grant(&caller.as_partner(&rel.partner_id, Some(&rel_name)), &rel)
+            .await?;
         let count = primary_admins::counted(&self.state.db, &rel.id).await?;
         let customer = tenants::get(&self.state.db, &rel.customer_id).await?;
         let partner_row = tenants::get(&self.state.db, &rel.partner_id).await?;
@@ -279,6 +287,7 @@ impl Invitations {
             }
         };
         let rel_name = names::relationship(&rel.customer_id, &rel.id);
+        let caller = &caller.as_partner(&rel.partner_id, Some(&rel_name));
         let mut added = Vec::new();
         for admin in admins {
             if primary_admins::by_member(txn, &rel.id, &admin.member)
@@ -347,10 +356,11 @@ impl Invitations {
         Ok((rel, created, added))
     }
 
-    /// Grants in rbac-svc after the commit: the relationship as committed with all its primary
-    /// admins, under the customer's guard, so concurrent acceptances converge on the full set.
-    async fn grant(&self, rel: &relationship::Model) -> Result<()> {
-        sync::push(&self.state, rel).await?;
+    /// Grants in rbac-svc after the commit, as `caller`'s change: the relationship as committed
+    /// with all its primary admins, under the customer's guard, so concurrent acceptances
+    /// converge on the full set.
+    async fn grant(&self, caller: &Caller, rel: &relationship::Model) -> Result<()> {
+        sync::push(&self.state, caller, rel).await?;
         Ok(())
     }
 
@@ -363,8 +373,9 @@ impl Invitations {
         if full {
             return Err(Error::not_found("invitation", &request.name));
         }
+        let caller = &caller.as_partner(&invitation.partner_id, None);
         let now = store::now_us();
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         let audit = Audit {
             parent: AuditParent::Customer(invitation.customer_id.clone()),
             category: AuditCategory::PartnerInvitation,

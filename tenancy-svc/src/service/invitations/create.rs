@@ -4,7 +4,6 @@
 
 use mtm_proto::mtm::common::v1::RoomScope;
 use mtm_proto::mtm::tenancy::v1::*;
-use sea_orm::TransactionTrait;
 
 use super::Invitations;
 use crate::convert;
@@ -178,7 +177,7 @@ impl Invitations {
         batch: Batch,
     ) -> Result<Vec<Invitation>> {
         let now = store::now_us();
-        let txn = self.state.db.begin().await?;
+        let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
         let mut out = Vec::new();
         for upn in upns {
             let model = row::Model {

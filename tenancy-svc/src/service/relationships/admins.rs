@@ -26,6 +26,7 @@ impl Relationships {
         request: AddPrimaryAdminsRequest,
     ) -> Result<AddPrimaryAdminsResponse> {
         let (rel, side) = self.reach(caller, &request.parent).await?;
+        let caller = &Self::acting(caller, &rel, side);
         let outcome = async {
             match side {
                 Side::PrimaryAdmin => {}
@@ -94,10 +95,10 @@ impl Relationships {
                     .state
                     .rbac
                     .clone()
-                    .add_primary_admins(RbacAdd {
+                    .add_primary_admins(caller.request(RbacAdd {
                         relationship: names::relationship(&rel.customer_id, &rel.id),
                         members: added,
-                    })
+                    }))
                     .await
                     .map_err(Error::upstream("rbac-svc"))?
                     .into_inner()
@@ -125,6 +126,7 @@ impl Relationships {
         let (rel, side) = self
             .reach(caller, &names::relationship(&customer, &rel_id))
             .await?;
+        let caller = &Self::acting(caller, &rel, side);
         let outcome = async {
             if side == Side::PartnerManager {
                 return Err(Error::Denied("only a primary admin or the customer can remove a primary admin".into()));
@@ -151,10 +153,10 @@ impl Relationships {
                 .state
                 .rbac
                 .clone()
-                .remove_primary_admins(RbacRemove {
+                .remove_primary_admins(caller.request(RbacRemove {
                     relationship: names::relationship(&rel.customer_id, &rel.id),
                     members: vec![entry.member.clone()],
-                })
+                }))
                 .await
                 .map_err(Error::upstream("rbac-svc"))?
                 .into_inner()

@@ -5,7 +5,7 @@ use mtm_proto::mtm::common::v1::RoomScope;
 use mtm_proto::mtm::tenancy::v1::relationship::TerminationReason;
 use mtm_proto::mtm::tenancy::v1::*;
 use prost_types::Timestamp;
-use sea_orm::{Set, TransactionTrait};
+use sea_orm::Set;
 
 use super::{Relationships, Side};
 use crate::convert;
@@ -81,7 +81,7 @@ impl Relationships {
         let txn = store::begin_guarded(&self.state.db, &rel.customer_id).await?;
         let mut revision = 0;
         if !widening_only {
-            revision = sync::push_with(&self.state, &txn, &next).await?;
+            revision = sync::push_with(&self.state, caller, &txn, &next).await?;
         }
         let updated = relationships::update(&txn, rel.clone(), |a| {
             a.room_scope = Set(next.room_scope.clone());
@@ -97,7 +97,7 @@ impl Relationships {
         audit_success(&txn, caller, audit).await?;
         txn.commit().await?;
         if widening_only {
-            revision = sync::push(&self.state, &updated).await?;
+            revision = sync::push(&self.state, caller, &updated).await?;
         }
         Ok(UpdateRelationshipScopeResponse {
             relationship: Some(self.render_one(&updated, Side::Customer).await?),
@@ -119,7 +119,7 @@ impl Relationships {
             check_etag(&rel, &request.etag, &request.name)?;
             live(&rel, &request.name)?;
             let policy = request.change_control.clone().unwrap_or_default();
-            let txn = self.state.db.begin().await?;
+            let txn = mtm_plumbing::store::begin_write(&self.state.db).await?;
             let updated = relationships::update(&txn, rel.clone(), |a| {
                 a.change_control = Set(encode(&policy))
             })
@@ -226,7 +226,7 @@ impl Relationships {
         let txn = store::begin_guarded(&self.state.db, &rel.customer_id).await?;
         let mut revision = 0;
         if takes_away {
-            revision = sync::push_with(&self.state, &txn, &next).await?;
+            revision = sync::push_with(&self.state, caller, &txn, &next).await?;
         }
         let updated = relationships::update(&txn, rel.clone(), |a| {
             a.end_time = Set(end);
@@ -243,7 +243,7 @@ impl Relationships {
         audit_success(&txn, caller, audit).await?;
         txn.commit().await?;
         if !takes_away {
-            revision = sync::push(&self.state, &updated).await?;
+            revision = sync::push(&self.state, caller, &updated).await?;
         }
         Ok((self.render_one(&updated, Side::Customer).await?, revision))
     }
@@ -258,6 +258,7 @@ impl Relationships {
         side: Side,
     ) -> Result<(Relationship, i64)> {
         let (rel, reached) = self.reach(caller, name).await?;
+        let caller = &Self::acting(caller, &rel, reached);
         let operation = if side == Side::Customer {
             "remove_partner"
         } else {

@@ -1,0 +1,291 @@
+//! The one MTM the gateway tests run against: the real identity-svc, tenancy-svc, rbac-svc and
+//! rooms-svc over mTLS on 127.0.0.1:0 with SQLite stores in a temporary directory, and the
+//! gateway in front. [`StackBuilder`] holds what tests vary; [`direct`] sets a world up on the
+//! backends (speaking as the gateway), [`public`] through the gateway's public API.
+
+pub mod calls;
+pub mod direct;
+pub mod public;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use mtm_plumbing::config::BackendArgs;
+use mtm_plumbing::testing::{RunningServer, TestPki, mtls_channel};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
+
+/// The password of every user the tests create.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The operator's password, which every stack accepts.
+pub const OPERATOR_PASSWORD: &str = "operator-secret-password";
+
+/// A tenant with its first admin (a Global admin; MMR admin of a customer), as either kind of
+/// set-up knows that admin.
+#[derive(Clone, Debug)]
+pub struct Org<P> {
+    pub id: String,
+    pub domain: String,
+    pub admin: P,
+}
+
+impl<P> Org<P> {
+    /// `customers/{id}`.
+    pub fn customer(&self) -> String {
+        format!("customers/{}", self.id)
+    }
+}
+
+/// Settings of a backend: the service's certificate, the default callers.
+pub fn backend_args(pki: &TestPki, service: &str) -> BackendArgs {
+    BackendArgs {
+        server: pki.server_args(service),
+        allowed_peers: Vec::new(),
+    }
+}
+
+/// A TLS channel to the gateway at `addr` without a client certificate, as public clients
+/// connect.
+pub async fn public_channel(pki: &TestPki, addr: SocketAddr) -> Channel {
+    let tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pki.ca_pem()));
+    Channel::from_shared(format!("https://{addr}"))
+        .expect("url")
+        .tls_config(tls)
+        .expect("tls")
+        .connect()
+        .await
+        .expect("connect to the gateway")
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("https://127.0.0.1:{}", addr.port())
+}
+
+type Stop = Box<dyn FnOnce() -> tokio::task::JoinHandle<()> + Send>;
+
+/// A started server: where it listens and how to stop it.
+struct Server {
+    addr: SocketAddr,
+    stop: Stop,
+}
+
+impl Server {
+    /// Binds `127.0.0.1:0` and spawns `serve` on it.
+    async fn start<E, F, Fut>(serve: F) -> Self
+    where
+        E: std::fmt::Debug + Send + 'static,
+        F: FnOnce(tokio::net::TcpListener, mtm_plumbing::CancellationToken) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    {
+        let server = RunningServer::start(serve).await;
+        Self {
+            addr: server.addr,
+            stop: Box::new(move || tokio::spawn(server.stop())),
+        }
+    }
+}
+
+/// What tests vary in a stack: the gateway's rate limits and rooms-svc's open-store cap.
+#[derive(Debug)]
+pub struct StackBuilder {
+    limits: gateway::LimitArgs,
+    max_open_stores: Option<usize>,
+}
+
+impl StackBuilder {
+    /// The gateway's per-tenant rate limits.
+    pub fn limits(mut self, limits: gateway::LimitArgs) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// At most `count` customer stores open at once in rooms-svc.
+    pub fn max_open_stores(mut self, count: usize) -> Self {
+        self.max_open_stores = Some(count);
+        self
+    }
+
+    /// Starts the backends, then the gateway, and connects to them.
+    pub async fn start(self) -> Stack {
+        let pki = TestPki::new();
+        let files = Files::new();
+        let identity = start_identity(&pki, &files).await;
+        let rbac = start_rbac(&pki, &files).await;
+        let rooms = start_rooms(&pki, &files, self.max_open_stores).await;
+        let tenancy = start_tenancy(&pki, &files, [identity.addr, rbac.addr, rooms.addr]).await;
+        let backends = [identity.addr, tenancy.addr, rbac.addr, rooms.addr];
+        let gateway = start_gateway(&pki, backends, self.limits).await;
+        let as_gateway = |addr| internal_channel(&pki, addr);
+        Stack {
+            gateway: public_channel(&pki, gateway.addr).await,
+            identity: as_gateway(identity.addr).await,
+            tenancy: as_gateway(tenancy.addr).await,
+            rooms: as_gateway(rooms.addr).await,
+            servers: vec![
+                ("gateway", gateway.stop),
+                ("tenancy-svc", tenancy.stop),
+                ("rooms-svc", rooms.stop),
+                ("rbac-svc", rbac.stop),
+                ("identity-svc", identity.stop),
+            ],
+            files,
+            _pki: pki,
+        }
+    }
+}
+
+/// The running servers and channels to them.
+pub struct Stack {
+    _pki: TestPki,
+    files: Files,
+    gateway: Channel,
+    /// identity-svc, spoken to as the gateway.
+    pub identity: Channel,
+    /// tenancy-svc, spoken to as the gateway.
+    pub tenancy: Channel,
+    /// rooms-svc, spoken to as the gateway.
+    pub rooms: Channel,
+    servers: Vec<(&'static str, Stop)>,
+}
+
+impl Stack {
+    /// The default settings, to change before starting.
+    pub fn builder() -> StackBuilder {
+        StackBuilder {
+            limits: gateway::LimitArgs::default(),
+            max_open_stores: None,
+        }
+    }
+
+    /// A stack with the default settings.
+    pub async fn start() -> Self {
+        Self::builder().start().await
+    }
+
+    /// The public (server-TLS only) channel to the gateway.
+    pub fn public(&self) -> Channel {
+        self.gateway.clone()
+    }
+
+    /// The SQLite file of `customer`'s rooms-svc store.
+    pub fn store_file(&self, customer: &str) -> PathBuf {
+        self.files.stores().join(format!("{customer}.db"))
+    }
+
+    /// Stops one server, e.g. `rooms-svc`.
+    pub async fn stop_one(&mut self, name: &str) {
+        let index = self
+            .servers
+            .iter()
+            .position(|(n, _)| *n == name)
+            .expect("a server of the stack");
+        let (_, stop) = self.servers.remove(index);
+        stop().await.expect("server stopped");
+    }
+
+    /// Stops every server still running, the gateway first.
+    pub async fn stop(self) {
+        for (_, stop) in self.servers {
+            stop().await.expect("server stopped");
+        }
+    }
+}
+
+/// The temporary directory holding the stores and the operator's password file.
+struct Files(tempfile::TempDir);
+
+impl Files {
+    fn new() -> Self {
+        Self(tempfile::tempdir().expect("tempdir"))
+    }
+
+    fn sqlite(&self, name: &str) -> String {
+        format!("sqlite://{}/{name}.db", self.0.path().display())
+    }
+
+    fn stores(&self) -> PathBuf {
+        self.0.path().join("stores")
+    }
+
+    fn operator_password(&self) -> PathBuf {
+        let file = self.0.path().join("operator-password");
+        std::fs::write(&file, format!("{OPERATOR_PASSWORD}\n")).expect("write the password");
+        file
+    }
+}
+
+async fn internal_channel(pki: &TestPki, addr: SocketAddr) -> Channel {
+    mtls_channel(addr, &pki.material("gateway"))
+        .await
+        .expect("mTLS channel as the gateway")
+}
+
+async fn start_identity(pki: &TestPki, files: &Files) -> Server {
+    let mut config =
+        identity_svc::Config::for_test(pki.server_args("identity-svc"), files.sqlite("identity"));
+    config.operator_password_file = Some(files.operator_password());
+    Server::start(|l, s| identity_svc::serve(config, l, None, s)).await
+}
+
+async fn start_rbac(pki: &TestPki, files: &Files) -> Server {
+    let config = rbac_svc::Config {
+        backend: backend_args(pki, "rbac-svc"),
+        database_url: files.sqlite("rbac"),
+    };
+    Server::start(|l, s| rbac_svc::serve(config, l, None, s)).await
+}
+
+async fn start_rooms(pki: &TestPki, files: &Files, max_open_stores: Option<usize>) -> Server {
+    let template = format!("sqlite://{}/{{customer}}.db", files.stores().display());
+    let mut config =
+        rooms_svc::Config::for_test(backend_args(pki, "rooms-svc"), &template, files.0.path());
+    if let Some(count) = max_open_stores {
+        config.max_open_stores = count;
+    }
+    Server::start(|l, s| rooms_svc::serve(config, l, None, s)).await
+}
+
+/// tenancy-svc, calling identity-svc, rbac-svc and rooms-svc.
+async fn start_tenancy(
+    pki: &TestPki,
+    files: &Files,
+    [identity, rbac, rooms]: [SocketAddr; 3],
+) -> Server {
+    let config = tenancy_svc::Config::for_test(
+        pki.server_args("tenancy-svc"),
+        files.sqlite("tenancy"),
+        url(identity),
+        url(rbac),
+        url(rooms),
+    );
+    Server::start(|l, s| tenancy_svc::serve(config, l, None, s)).await
+}
+
+/// The gateway's settings in front of identity-svc, tenancy-svc, rbac-svc and rooms-svc at
+/// the given addresses, in that order.
+pub fn gateway_config(
+    pki: &TestPki,
+    [identity, tenancy, rbac, rooms]: [SocketAddr; 4],
+    limits: gateway::LimitArgs,
+) -> gateway::Config {
+    gateway::Config {
+        server: pki.server_args("gateway"),
+        public_tls_cert: None,
+        public_tls_key: None,
+        identity_url: url(identity),
+        tenancy_url: url(tenancy),
+        rbac_url: url(rbac),
+        rooms_url: url(rooms),
+        limits,
+    }
+}
+
+/// The gateway in front of the backends at the given addresses (see [`gateway_config`]).
+async fn start_gateway(
+    pki: &TestPki,
+    backends: [SocketAddr; 4],
+    limits: gateway::LimitArgs,
+) -> Server {
+    let config = gateway_config(pki, backends, limits);
+    Server::start(|l, s| gateway::serve(config, l, None, s)).await
+}
