@@ -7,10 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use mtm_plumbing::store::{Backend, backend_of};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 
 use crate::error::Error;
 use crate::names::CustomerId;
+
+mod template_database;
+
+use template_database::{TemplateDatabase, database_exists};
 
 /// The placeholder every template must contain, so every customer gets its own store (R27).
 pub const PLACEHOLDER: &str = "{customer}";
@@ -75,7 +79,11 @@ impl Templates {
             .assigned
             .get(customer.as_str())
             .unwrap_or(&self.default);
-        StoreTarget::new(template.replace(PLACEHOLDER, customer.as_str()))
+        let mut target = StoreTarget::new(template.replace(PLACEHOLDER, customer.as_str()))?;
+        if let Kind::Postgres { source, .. } = &mut target.kind {
+            *source = TemplateDatabase::for_pattern(template);
+        }
+        Ok(target)
     }
 }
 
@@ -99,7 +107,12 @@ pub struct StoreTarget {
 #[derive(Clone, Debug)]
 enum Kind {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, database: String },
+    Postgres {
+        admin_url: String,
+        database: String,
+        /// The migrated database new stores are copied from.
+        source: Option<TemplateDatabase>,
+    },
 }
 
 impl StoreTarget {
@@ -137,6 +150,7 @@ impl StoreTarget {
                 Kind::Postgres {
                     admin_url,
                     database,
+                    source: None,
                 }
             }
         };
@@ -163,13 +177,37 @@ impl StoreTarget {
             Kind::Postgres {
                 admin_url,
                 database,
+                ..
             } => Some((admin_url, database)),
         }
     }
 
-    /// Creates the file or database unless it exists, and connects.
+    /// Creates the file or database unless it exists, and connects. A PostgreSQL store is a
+    /// copy of the template database of its URL template when that can be had, so it is
+    /// already migrated; the caller migrates it either way.
     pub async fn create(&self, max_connections: u32) -> Result<DatabaseConnection, Error> {
-        Ok(mtm_plumbing::store::open(&self.url, max_connections).await?)
+        match &self.kind {
+            Kind::Sqlite(_) => Ok(mtm_plumbing::store::open(&self.url, max_connections).await?),
+            Kind::Postgres {
+                admin_url,
+                database,
+                source,
+            } => {
+                create_postgres_database(admin_url, database, source.as_ref()).await?;
+                Ok(Database::connect(self.postgres_options(max_connections)).await?)
+            }
+        }
+    }
+
+    fn postgres_options(&self, max_connections: u32) -> ConnectOptions {
+        let mut options = ConnectOptions::new(self.url.clone());
+        options
+            .max_connections(max_connections)
+            .min_connections(0)
+            .idle_timeout(Duration::from_secs(300))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        options
     }
 
     /// Connects to the store if it exists; `None` when it was never provisioned.
@@ -185,14 +223,7 @@ impl StoreTarget {
                 Ok(Some(self.create(max_connections).await?))
             }
             Kind::Postgres { .. } => {
-                let mut options = ConnectOptions::new(self.url.clone());
-                options
-                    .max_connections(max_connections)
-                    .min_connections(0)
-                    .idle_timeout(Duration::from_secs(300))
-                    .acquire_timeout(Duration::from_secs(10))
-                    .sqlx_logging(false);
-                match Database::connect(options).await {
+                match Database::connect(self.postgres_options(max_connections)).await {
                     Ok(db) => Ok(Some(db)),
                     Err(error) if is_missing_database(&error) => Ok(None),
                     Err(error) => Err(Error::Unavailable(format!("customer store: {error}"))),
@@ -224,6 +255,7 @@ impl StoreTarget {
             Kind::Postgres {
                 admin_url,
                 database,
+                ..
             } => {
                 let mut options = ConnectOptions::new(admin_url.clone());
                 options.max_connections(1).sqlx_logging(false);
@@ -239,6 +271,84 @@ impl StoreTarget {
             }
         }
     }
+}
+
+/// Creates `database` on the server of `admin_url` unless it exists, as a copy of the
+/// migrated `source` when that can be had and empty otherwise; losing a race to create it
+/// counts as success. On PostgreSQL 15 and later the files are copied and synced by the
+/// creating session (`STRATEGY FILE_COPY`) instead of being written to the WAL and left for
+/// the checkpointer: with the default `WAL_LOG` strategy the next checkpoint, which every
+/// `DROP DATABASE` forces, syncs every database created since, one file after the other.
+async fn create_postgres_database(
+    admin_url: &str,
+    database: &str,
+    source: Option<&TemplateDatabase>,
+) -> Result<(), Error> {
+    if !plain_database_name(database) {
+        return Err(Error::precondition(
+            "store",
+            format!("database name {database}: only letters, digits, `_` and `-`"),
+        ));
+    }
+    let mut options = ConnectOptions::new(admin_url.to_owned());
+    options.max_connections(1).sqlx_logging(false);
+    let admin = Database::connect(options).await?;
+    let created = create_with(&admin, database, source).await;
+    admin.close().await?;
+    created
+}
+
+async fn create_with(
+    admin: &DatabaseConnection,
+    database: &str,
+    source: Option<&TemplateDatabase>,
+) -> Result<(), Error> {
+    if database_exists(admin, database).await? {
+        return Ok(());
+    }
+    let version = admin
+        .query_one_raw(Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT current_setting('server_version_num')::int",
+        ))
+        .await?
+        .ok_or_else(|| Error::Unavailable("creating a customer store: no server version".into()))?;
+    let file_copy = version.try_get_by_index::<i32>(0)? >= 150_000;
+    let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
+    if let Some(source) = source
+        && source.ensure(admin, strategy).await
+    {
+        let copied = admin
+            .execute_unprepared(&format!(
+                "CREATE DATABASE \"{database}\" TEMPLATE \"{}\"{strategy}",
+                source.name()
+            ))
+            .await;
+        match copied {
+            Ok(_) => return Ok(()),
+            Err(error) if error.to_string().contains("already exists") => return Ok(()),
+            Err(error) => {
+                tracing::warn!(%error, template = source.name(), "copying the template database failed; creating an empty store");
+                source.forget().await;
+            }
+        }
+    }
+    match admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{database}\"{strategy}"))
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.to_string().contains("already exists") => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Whether `name` needs no quoting care: letters, digits, `_` and `-` only.
+fn plain_database_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn is_missing_database(error: &DbErr) -> bool {
