@@ -10,11 +10,11 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::{HealthReporter, HealthService};
 
@@ -223,10 +223,7 @@ impl Assembly {
             tokio::spawn(async move {
                 let served = Server::builder()
                     .add_service(health_service)
-                    .serve_with_incoming_shutdown(
-                        TcpListenerStream::new(listener),
-                        token.cancelled_owned(),
-                    )
+                    .serve_with_incoming_shutdown(incoming(listener), token.cancelled_owned())
                     .await;
                 if let Err(error) = served {
                     tracing::error!(%error, "health listener failed");
@@ -246,7 +243,7 @@ impl Assembly {
             .layer(tower::util::option_layer(allowed));
         let serving = server.serve_with_incoming_shutdown(
             routes,
-            TcpListenerStream::new(listener),
+            incoming(listener),
             shutdown.clone().cancelled_owned(),
         );
         let result = drain(serving, &shutdown, settings.shutdown_grace()).await;
@@ -255,6 +252,13 @@ impl Assembly {
         }
         result
     }
+}
+
+/// The connections accepted on `listener`, with Nagle's algorithm off: a gRPC message is
+/// written as several small frames, and waiting to coalesce them meets the peer's delayed
+/// acknowledgement (tens of milliseconds per call).
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 /// A reflection builder that knows every MTM descriptor and the health descriptor, and
