@@ -3,8 +3,8 @@
 //! through the real gateway, identity-svc, tenancy-svc, rbac-svc and rooms-svc over mTLS.
 //!
 //! The stores are SQLite files, or one PostgreSQL database per customer with
-//! `MTM_BENCH_STORES=postgres` (databases `mtm_bench_demo-NNNN` on 127.0.0.1:5432, dropped
-//! at the end). `MTM_BENCH_CUSTOMERS` sets the wide user's number of customers (default
+//! `MTM_BENCH_STORES=postgres` (databases `mtm_bench_*` on 127.0.0.1:5432, all dropped at
+//! the end). `MTM_BENCH_CUSTOMERS` sets the wide user's number of customers (default
 //! 1,000, more than 100) for shorter runs. Customers come from rooms-svc's demo generator, loaded once per run; the
 //! partner's relationships are written to rbac-svc as tenancy-svc writes them.
 
@@ -64,13 +64,40 @@ struct Suite {
     postgres: Option<String>,
 }
 
+/// The prefix of every database a PostgreSQL run creates.
+const POSTGRES_PREFIX: &str = "mtm_bench_";
+
 fn postgres_template() -> Option<String> {
     (std::env::var("MTM_BENCH_STORES").as_deref() == Ok("postgres")).then(|| {
-        format!(
-            "{}/mtm_bench_{{customer}}",
-            mtm_plumbing::testing::postgres_server_url()
-        )
+        let server = mtm_plumbing::testing::postgres_server_url();
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(base, _)| base);
+        format!("{base}/{POSTGRES_PREFIX}{{customer}}")
     })
+}
+
+/// Drops every database of the run: the customers' stores, the ticket activity database and
+/// the migrated template the stores were copied from.
+async fn drop_postgres_databases() {
+    use sea_orm::ConnectionTrait;
+    let server = mtm_plumbing::testing::postgres_server_url();
+    let admin = sea_orm::Database::connect(server.as_str())
+        .await
+        .expect("PostgreSQL");
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            [POSTGRES_PREFIX.into()],
+        ))
+        .await
+        .expect("list the run's databases");
+    for row in rows {
+        let name: String = row.try_get_by_index(0).expect("datname");
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .expect("drop a database");
+    }
 }
 
 async fn start() -> Suite {
@@ -93,6 +120,9 @@ async fn start() -> Suite {
     };
     let rbac = RunningServer::start(|l, s| rbac_svc::serve(rbac_config, l, None, s)).await;
     let postgres = postgres_template();
+    if postgres.is_some() {
+        drop_postgres_databases().await;
+    }
     let template = postgres
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}/stores/{{customer}}.db", dir.path().display()));
@@ -100,7 +130,7 @@ async fn start() -> Suite {
     // Every store stays open: a deployment serving this many customers per replica sizes
     // the pool cap for them (PostgreSQL: within its connection limit).
     rooms_config.max_open_stores = if postgres.is_some() {
-        80
+        64
     } else {
         customers() + 16
     };
@@ -321,12 +351,8 @@ fn fanout(c: &mut Criterion) {
         for stop in suite.stops {
             stop().await.expect("server stopped");
         }
-        if let Some(template) = &suite.postgres {
-            let ids = (0..customers()).map(|index| format!("demo-{index:04}"));
-            for id in ids.chain([String::from("_ticket-activity")]) {
-                let url = template.replace("{customer}", &id);
-                mtm_plumbing::testing::drop_postgres_database(&url).await;
-            }
+        if suite.postgres.is_some() {
+            drop_postgres_databases().await;
         }
     });
 }
