@@ -77,31 +77,6 @@ fn postgres_template() -> Option<String> {
     })
 }
 
-/// Drops every database of the run: the customers' stores, the ticket activity database and
-/// the migrated template the stores were copied from.
-async fn drop_postgres_databases() {
-    use sea_orm::ConnectionTrait;
-    let server = mtm_plumbing::testing::postgres_server_url();
-    let admin = sea_orm::Database::connect(server.as_str())
-        .await
-        .expect("PostgreSQL");
-    let rows = admin
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-            [POSTGRES_PREFIX.into()],
-        ))
-        .await
-        .expect("list the run's databases");
-    for row in rows {
-        let name: String = row.try_get_by_index(0).expect("datname");
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await
-            .expect("drop a database");
-    }
-}
-
 async fn start() -> Suite {
     let pki = TestPki::new();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -123,7 +98,7 @@ async fn start() -> Suite {
     let rbac = RunningServer::start(|l, s| rbac_svc::serve(rbac_config, l, None, s)).await;
     let postgres = postgres_template();
     if postgres.is_some() {
-        drop_postgres_databases().await;
+        mtm_plumbing::testing::drop_postgres_databases_starting_with(POSTGRES_PREFIX).await;
     }
     let template = postgres
         .clone()
@@ -354,7 +329,7 @@ fn fanout(c: &mut Criterion) {
             stop().await.expect("server stopped");
         }
         if suite.postgres.is_some() {
-            drop_postgres_databases().await;
+            mtm_plumbing::testing::drop_postgres_databases_starting_with(POSTGRES_PREFIX).await;
         }
     });
 }

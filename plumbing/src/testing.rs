@@ -203,6 +203,31 @@ pub fn unique_postgres_url(prefix: &str) -> String {
     format!("{base}/mtm_test_{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
+/// Drops every database of the test server whose name starts with `prefix`; panics if the
+/// server is unreachable.
+pub async fn drop_postgres_databases_starting_with(prefix: &str) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let admin = sea_orm::Database::connect(postgres_server_url())
+        .await
+        .expect("PostgreSQL test server unreachable (MTM_TEST_POSTGRES_URL)");
+    let rows = admin
+        .query_all_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            [prefix.into()],
+        ))
+        .await
+        .expect("list databases");
+    for row in rows {
+        let name: String = row.try_get_by_index(0).expect("datname");
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .expect("drop database");
+    }
+    admin.close().await.expect("close");
+}
+
 /// Drops a database made by [`unique_postgres_url`]; panics if the server is unreachable.
 pub async fn drop_postgres_database(url: &str) {
     use sea_orm::ConnectionTrait;

@@ -199,33 +199,13 @@ impl Suite {
         }
         self.server.stop().await;
         if self.template.starts_with("postgres") {
-            drop_databases_starting_with(&format!("{}_", self.prefix)).await;
+            mtm_plumbing::testing::drop_postgres_databases_starting_with(&format!(
+                "{}_",
+                self.prefix
+            ))
+            .await;
         }
     }
-}
-
-/// Drops every database of the test server whose name starts with `prefix`.
-pub async fn drop_databases_starting_with(prefix: &str) {
-    use sea_orm::{ConnectionTrait, Statement};
-    let admin = sea_orm::Database::connect(mtm_plumbing::testing::postgres_server_url())
-        .await
-        .expect("admin");
-    let rows = admin
-        .query_all_raw(Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
-            [prefix.into()],
-        ))
-        .await
-        .expect("list databases");
-    for row in rows {
-        let name: String = row.try_get_by_index(0).expect("datname");
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await
-            .expect("drop database");
-    }
-    admin.close().await.expect("close");
 }
 
 /// A request carrying `context`.
