@@ -28,6 +28,10 @@ pub use stores::Stores;
 /// How long the suite may take to come up.
 const START_DEADLINE: Duration = Duration::from_secs(60);
 
+/// How long a service may take to stop after SIGTERM before it is killed: its drain period
+/// (5 s by default) plus the time it may spend exporting its last spans (10 s).
+const STOP_GRACE: Duration = Duration::from_secs(20);
+
 /// Why the suite could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
 pub enum SuiteError {
@@ -233,7 +237,7 @@ impl Suite {
                 SuiteError::NotReady(START_DEADLINE, "rooms-svc is not running".into())
             })?;
         let rooms = self.services.remove(index);
-        if let Err(problem) = rooms.terminate(Duration::from_secs(10)).await {
+        if let Err(problem) = rooms.terminate(STOP_GRACE).await {
             return Err(SuiteError::NotReady(START_DEADLINE, problem));
         }
         self.stores
@@ -268,7 +272,7 @@ impl Suite {
     pub async fn stop(mut self) -> Vec<String> {
         let mut unclean = Vec::new();
         while let Some(service) = self.services.pop() {
-            if let Err(problem) = service.terminate(Duration::from_secs(10)).await {
+            if let Err(problem) = service.terminate(STOP_GRACE).await {
                 unclean.push(problem);
             }
         }

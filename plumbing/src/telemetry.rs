@@ -32,6 +32,10 @@ pub enum TelemetryError {
     Subscriber(#[from] tracing_subscriber::util::TryInitError),
 }
 
+/// How long shutdown waits for buffered spans to be exported: the OTLP exporter's own default
+/// timeout for one export, so a slow collector is not cut off halfway through.
+const FLUSH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Keeps the span exporter alive; [`TelemetryGuard::shutdown`] flushes what is buffered.
 #[must_use = "dropping the guard without shutdown loses buffered spans"]
 pub struct TelemetryGuard {
@@ -42,7 +46,9 @@ impl TelemetryGuard {
     /// Flushes and stops the span exporter (no-op without OTLP).
     pub async fn shutdown(self) {
         if let Some(provider) = self.provider {
-            let flushed = tokio::task::spawn_blocking(move || provider.shutdown()).await;
+            let flushed =
+                tokio::task::spawn_blocking(move || provider.shutdown_with_timeout(FLUSH_DEADLINE))
+                    .await;
             if let Ok(Err(error)) = flushed {
                 eprintln!("telemetry: span exporter shutdown failed: {error}");
             }

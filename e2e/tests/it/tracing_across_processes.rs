@@ -82,7 +82,7 @@ async fn one_request_through_the_gateway_is_one_trace_across_processes() {
         ),
         ("OTEL_EXPORTER_OTLP_PROTOCOL".to_owned(), "grpc".to_owned()),
     ];
-    let (suite, _dir) = start_suite(env).await;
+    let (suite, dir) = start_suite(env).await;
 
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let mut request = tonic::Request::new(GetStatusRequest {});
@@ -105,11 +105,14 @@ async fn one_request_through_the_gateway_is_one_trace_across_processes() {
     let spans = receiver.spans.lock().expect("lock").clone();
     let in_trace: Vec<_> = spans.iter().filter(|s| s.trace_id == wanted).collect();
     let services: BTreeSet<_> = in_trace.iter().map(|s| s.service.as_str()).collect();
+    let gateway_log =
+        || std::fs::read_to_string(dir.path().join("logs/gateway.log")).unwrap_or_default();
     assert!(
         in_trace
             .iter()
             .any(|s| s.service == "gateway" && s.name == "mtm.gateway.v1.StatusService/GetStatus"),
-        "no gateway server span in the trace: {in_trace:?}"
+        "no gateway server span in the trace: {in_trace:?}\ngateway log:\n{}",
+        gateway_log()
     );
     for backend in ["identity-svc", "tenancy-svc", "rbac-svc", "rooms-svc"] {
         assert!(

@@ -1,8 +1,6 @@
 //! The decision functions of the index (SPEC §7a): `check`, `resolve_scope`, `accessible` and
 //! `held`, pure reads of the in-memory state.
 
-use std::sync::Arc;
-
 use super::{Asg, CustomerIx, Index, NO_REL, Probe, Rel, Run, Scope};
 use crate::catalogue::{Kind, Perm, PermSet, TargetShape};
 
@@ -72,15 +70,16 @@ pub enum Deny {
     Invalid,
 }
 
-/// The outcome of [`Index::check`].
+/// The outcome of [`Index::check`], naming assignments and relationships by the index's own
+/// strings: no reference count is touched, so concurrent decisions write no shared line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decision {
+pub struct Decision<'i> {
     /// Whether it is allowed.
     pub allowed: bool,
     /// The granting assignment first by name, when allowed.
-    pub granting: Option<Arc<str>>,
+    pub granting: Option<&'i str>,
     /// A partner user's relationship with the customer.
-    pub relationship: Option<Arc<str>>,
+    pub relationship: Option<&'i str>,
     /// For a ticket: positions of the rooms the principal may see.
     pub visible_rooms: Vec<usize>,
     /// Whether the principal may see the target (R37).
@@ -89,8 +88,8 @@ pub struct Decision {
     pub deny: Option<Deny>,
 }
 
-impl Decision {
-    fn denied(deny: Deny, relationship: Option<Arc<str>>) -> Decision {
+impl<'i> Decision<'i> {
+    fn denied(deny: Deny, relationship: Option<&'i str>) -> Decision<'i> {
         Decision {
             allowed: false,
             granting: None,
@@ -104,24 +103,24 @@ impl Decision {
 
 /// The outcome of [`Index::resolve_scope`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resolved {
+pub struct Resolved<'i> {
     /// Whether any assignment grants the permission.
     pub allowed: bool,
     /// The union of the granting assignments' effective scopes.
     pub scope: Scope,
     /// A partner user's relationship with the customer.
-    pub relationship: Option<Arc<str>>,
+    pub relationship: Option<&'i str>,
 }
 
 /// A customer where the principal holds a role.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Accessible {
+pub struct Accessible<'i> {
     /// The customer id.
-    pub customer: Box<str>,
+    pub customer: &'i str,
     /// For a partner user, the relationship.
-    pub relationship: Option<Arc<str>>,
+    pub relationship: Option<&'i str>,
     /// The roles held, by resource name with their display names, sorted by name.
-    pub roles: Vec<(Arc<str>, Arc<str>)>,
+    pub roles: Vec<(&'i str, &'i str)>,
 }
 
 /// The principal's standing at one customer: which assignments apply to it.
@@ -242,7 +241,7 @@ impl Index {
         who: &Who<'_>,
         customer: &str,
         now: i64,
-    ) -> Result<(Standing<'i>, Option<Arc<str>>), Deny> {
+    ) -> Result<(Standing<'i>, Option<&'i str>), Deny> {
         let partner = who.home_tenant != customer;
         let Some(cx) = self.customer(customer) else {
             return Err(if partner {
@@ -272,21 +271,21 @@ impl Index {
                 partner: Some(own),
                 now,
             },
-            Some(cx.rels[usable as usize].name.clone()),
+            Some(&*cx.rels[usable as usize].name),
         ))
     }
 
     /// Decides `perm` on `target` for `who` at `customer` (an id) at time `now` (Unix
     /// seconds), with the kind `requested` or the one the target calls for (SPEC §7a).
-    pub fn check(
-        &self,
+    pub fn check<'i>(
+        &'i self,
         who: &Who<'_>,
         customer: &str,
         perm: Perm,
         target: &Target<'_>,
         requested: Option<Kind>,
         now: i64,
-    ) -> Decision {
+    ) -> Decision<'i> {
         let (standing, relationship) = match self.standing(who, customer, now) {
             Ok(found) => found,
             Err(deny) => return Decision::denied(deny, None),
@@ -362,7 +361,7 @@ impl Index {
         };
         Decision {
             allowed,
-            granting: best.map(|id| standing.cx.assignments[id as usize].name.clone()),
+            granting: best.map(|id| &*standing.cx.assignments[id as usize].name),
             relationship,
             visible_rooms: if allowed {
                 seen.iter()
@@ -379,7 +378,13 @@ impl Index {
 
     /// The rooms where `who` holds `perm` at `customer`: the union of the granting
     /// assignments' effective scopes (partner scopes clipped with [`Scope::clip`]).
-    pub fn resolve_scope(&self, who: &Who<'_>, customer: &str, perm: Perm, now: i64) -> Resolved {
+    pub fn resolve_scope<'i>(
+        &'i self,
+        who: &Who<'_>,
+        customer: &str,
+        perm: Perm,
+        now: i64,
+    ) -> Resolved<'i> {
         let mut resolved = Resolved {
             allowed: false,
             scope: Scope::default(),
@@ -427,16 +432,16 @@ impl Index {
 
     /// The customers where `who` holds any role (its home tenant's customer roles, or partner
     /// roles of ACTIVE, unexpired relationships), ordered by customer id (R23, R24).
-    pub fn accessible(&self, who: &Who<'_>, now: i64) -> Vec<Accessible> {
-        let mut candidates: Vec<&str> = self
+    pub fn accessible<'i>(&'i self, who: &Who<'_>, now: i64) -> Vec<Accessible<'i>> {
+        let mut candidates: Vec<&'i str> = self
             .customers_of_partner
             .get(who.home_tenant)
             .into_iter()
             .flatten()
             .map(|c| &**c)
             .collect();
-        if self.customer(who.home_tenant).is_some() {
-            candidates.push(who.home_tenant);
+        if let Some(home) = self.customer(who.home_tenant) {
+            candidates.push(home.id());
         }
         candidates.sort_unstable();
         candidates.dedup();
@@ -446,11 +451,11 @@ impl Index {
                 continue;
             };
             let held = &standing.cx.roles;
-            let mut roles: Vec<(Arc<str>, Arc<str>)> = Vec::new();
+            let mut roles: Vec<(&'i str, &'i str)> = Vec::new();
             self.with_members(who, |members| {
                 standing.each(members, |id, _, _| {
                     let a = &held[id as usize];
-                    roles.push((a.role.clone(), a.role_display.clone()))
+                    roles.push((&*a.role, &*a.role_display))
                 })
             });
             if roles.is_empty() {
@@ -459,7 +464,7 @@ impl Index {
             roles.sort();
             roles.dedup();
             out.push(Accessible {
-                customer: customer.into(),
+                customer,
                 relationship,
                 roles,
             });

@@ -99,12 +99,8 @@ fn decide(
     };
     pb::Decision {
         allowed: decision.allowed,
-        granting_assignment: decision.granting.as_deref().unwrap_or_default().to_owned(),
-        partner_relationship: decision
-            .relationship
-            .as_deref()
-            .unwrap_or_default()
-            .to_owned(),
+        granting_assignment: decision.granting.unwrap_or_default().to_owned(),
+        partner_relationship: decision.relationship.unwrap_or_default().to_owned(),
         visible_rooms,
         target_visible: decision.target_visible,
         deny_reason: deny_reason(decision.deny) as i32,
@@ -195,11 +191,7 @@ impl DecisionService for Decisions {
         Ok(Response::new(pb::ResolveScopeResponse {
             allowed: resolved.allowed,
             scope: Some(resolved.scope.to_proto()),
-            partner_relationship: resolved
-                .relationship
-                .as_deref()
-                .unwrap_or_default()
-                .to_owned(),
+            partner_relationship: resolved.relationship.unwrap_or_default().to_owned(),
             revision: index.revision(),
         }))
     }
@@ -230,11 +222,11 @@ impl DecisionService for Decisions {
         let mut rest = index
             .accessible(&who, seconds)
             .into_iter()
-            .filter(|a| after.as_deref().is_none_or(|after| &*a.customer > after))
+            .filter(|a| after.as_deref().is_none_or(|after| a.customer > after))
             .filter_map(|a| match perm {
                 None => Some((a, None)),
                 Some(perm) => {
-                    let resolved = index.resolve_scope(&who, &a.customer, perm, seconds);
+                    let resolved = index.resolve_scope(&who, a.customer, perm, seconds);
                     resolved
                         .allowed
                         .then(|| (a, Some(resolved.scope.to_proto())))
@@ -246,7 +238,7 @@ impl DecisionService for Decisions {
             let Some((a, scope)) = rest.next() else { break };
             customers.push(pb::AccessibleCustomer {
                 customer: format!("customers/{}", a.customer),
-                partner_relationship: a.relationship.as_deref().unwrap_or_default().to_owned(),
+                partner_relationship: a.relationship.unwrap_or_default().to_owned(),
                 roles: a.roles.iter().map(|(n, _)| n.to_string()).collect(),
                 role_display_names: a.roles.iter().map(|(_, d)| d.to_string()).collect(),
                 scope,

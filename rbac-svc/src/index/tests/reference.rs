@@ -180,8 +180,8 @@ fn principal(rng: &mut Rng, tenant: &str) -> (String, Vec<String>) {
 
 /// What SPEC §7a says, evaluated the plain way.
 #[allow(clippy::too_many_arguments)]
-fn reference(
-    world: &[CustomerData],
+fn reference<'w>(
+    world: &'w [CustomerData],
     user: &str,
     home: &str,
     groups: &[String],
@@ -189,8 +189,8 @@ fn reference(
     perm: Perm,
     target: &Target<'_>,
     requested: Option<Kind>,
-) -> Decision {
-    let deny = |d: Deny, rel: Option<Arc<str>>| Decision {
+) -> Decision<'w> {
+    let deny = |d: Deny, rel: Option<&'w str>| Decision {
         allowed: false,
         granting: None,
         relationship: rel,
@@ -211,9 +211,9 @@ fn reference(
     };
     let usable =
         |r: &RelationshipData| r.active && r.end_time.is_none_or(|e| NOW < e) && r.partner == home;
-    let relationship: Option<Arc<str>> = if partner {
+    let relationship: Option<&str> = if partner {
         match data.relationships.iter().find(|r| usable(r)) {
-            Some(r) => Some(r.name.as_str().into()),
+            Some(r) => Some(r.name.as_str()),
             None => return deny(Deny::NoRelationship, None),
         }
     } else {
@@ -321,7 +321,7 @@ fn reference(
     };
     Decision {
         allowed,
-        granting: allowing.iter().next().map(|n| Arc::from(*n)),
+        granting: allowing.iter().next().copied(),
         relationship,
         visible_rooms,
         target_visible: visible,
@@ -437,13 +437,13 @@ fn run_world(seed: u64) -> Result<(), TestCaseError> {
                 "resolved scope covers a denied room"
             );
         }
-        let accessible: Vec<Box<str>> = index
+        let accessible: Vec<&str> = index
             .accessible(&who, NOW)
             .into_iter()
             .map(|a| a.customer)
             .collect();
         let download = Perm::parse("rooms.download_key").expect("known");
-        let expected: Vec<Box<str>> = CUSTOMERS
+        let expected: Vec<&str> = CUSTOMERS
             .iter()
             .filter(|c| {
                 reference(
@@ -458,7 +458,7 @@ fn run_world(seed: u64) -> Result<(), TestCaseError> {
                 )
                 .target_visible
             })
-            .map(|c| Box::from(*c))
+            .copied()
             .collect();
         prop_assert_eq!(accessible, expected);
     }
