@@ -1,9 +1,9 @@
 //! One request through the gateway to the backends is one trace: spans of the gateway process
 //! and of the backend processes share the trace id the client sent, exported over OTLP to a
-//! receiver inside this test.
+//! receiver inside this test while the suite runs.
 
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mtm_proto::mtm::gateway::v1::GetStatusRequest;
 use mtm_proto::mtm::gateway::v1::status_service_client::StatusServiceClient;
@@ -81,6 +81,8 @@ async fn one_request_through_the_gateway_is_one_trace_across_processes() {
             format!("http://{otlp}"),
         ),
         ("OTEL_EXPORTER_OTLP_PROTOCOL".to_owned(), "grpc".to_owned()),
+        // Export every 100 ms rather than every 5 s, so the spans arrive while the suite runs.
+        ("OTEL_BSP_SCHEDULE_DELAY".to_owned(), "100".to_owned()),
     ];
     let (suite, dir) = start_suite(env).await;
 
@@ -97,32 +99,45 @@ async fn one_request_through_the_gateway_is_one_trace_across_processes() {
         .get_status(request)
         .await
         .expect("status");
-    // SIGTERM makes every process flush its spans before it exits.
-    assert_eq!(suite.stop().await, Vec::<String>::new());
-    collector.abort();
 
     let wanted = hex(trace_id);
-    let spans = receiver.spans.lock().expect("lock").clone();
-    let in_trace: Vec<_> = spans.iter().filter(|s| s.trace_id == wanted).collect();
-    let services: BTreeSet<_> = in_trace.iter().map(|s| s.service.as_str()).collect();
-    let gateway_log =
-        || std::fs::read_to_string(dir.path().join("logs/gateway.log")).unwrap_or_default();
-    assert!(
-        in_trace
+    let expected = [
+        ("gateway", "mtm.gateway.v1.StatusService/GetStatus"),
+        ("identity-svc", "grpc.health.v1.Health/Check"),
+        ("tenancy-svc", "grpc.health.v1.Health/Check"),
+        ("rbac-svc", "grpc.health.v1.Health/Check"),
+        ("rooms-svc", "grpc.health.v1.Health/Check"),
+    ];
+    let missing = || -> Vec<(&str, &str)> {
+        let spans = receiver.spans.lock().expect("lock");
+        expected
             .iter()
-            .any(|s| s.service == "gateway" && s.name == "mtm.gateway.v1.StatusService/GetStatus"),
-        "no gateway server span in the trace: {in_trace:?}\ngateway log:\n{}",
-        gateway_log()
-    );
-    for backend in ["identity-svc", "tenancy-svc", "rbac-svc", "rooms-svc"] {
-        assert!(
-            in_trace
-                .iter()
-                .any(|s| s.service == backend && s.name == "grpc.health.v1.Health/Check"),
-            "no {backend} span in the trace; services seen: {services:?}"
-        );
+            .filter(|(service, name)| {
+                !spans
+                    .iter()
+                    .any(|s| s.trace_id == wanted && s.service == *service && s.name == *name)
+            })
+            .copied()
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + EXPORT_DEADLINE;
+    while !missing().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let missing = missing();
+    let gateway_log =
+        std::fs::read_to_string(dir.path().join("logs/gateway.log")).unwrap_or_default();
+    assert_eq!(suite.stop().await, Vec::<String>::new());
+    collector.abort();
+    let received = receiver.spans.lock().expect("lock").clone();
+    assert!(
+        missing.is_empty(),
+        "spans missing from the trace after {EXPORT_DEADLINE:?}: {missing:?}\nreceived: {received:?}\ngateway log:\n{gateway_log}"
+    );
 }
+
+/// How long the spans of one request may take to reach the collector.
+const EXPORT_DEADLINE: Duration = Duration::from_secs(30);
 
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len())
