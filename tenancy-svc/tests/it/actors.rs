@@ -36,6 +36,18 @@ fn actor(record: &AuditRecord) -> Actor {
     record.actor.clone().unwrap_or_default()
 }
 
+/// Whether `log` holds `operation` done by `who` acting as partner `fabrikam` under
+/// `relationship`.
+fn done_as_fabrikam(
+    log: &[AuditRecord],
+    operation: &str,
+    who: &Person,
+    relationship: &str,
+) -> bool {
+    log.iter()
+        .any(|r| r.operation == operation && as_fabrikam(&actor(r), who, relationship))
+}
+
 /// Whether `actor` is `who` acting as partner `fabrikam` under `relationship`.
 fn as_fabrikam(actor: &Actor, who: &Person, relationship: &str) -> bool {
     actor.user == who.principal.user
@@ -87,9 +99,7 @@ async fn case_r28_partner_side_actions_name_the_partner_on_the_actor(store: Stor
     )
     .await;
     assert!(
-        customer_log
-            .iter()
-            .any(|r| r.operation == "accept" && as_fabrikam(&actor(r), &tom, &relationship)),
+        done_as_fabrikam(&customer_log, "accept", &tom, &relationship),
         "the tenant manager's acceptance is found by actor.partner: {customer_log:#?}"
     );
     let partner_log = records(
@@ -100,9 +110,7 @@ async fn case_r28_partner_side_actions_name_the_partner_on_the_actor(store: Stor
     )
     .await;
     assert!(
-        partner_log
-            .iter()
-            .any(|r| r.operation == "accept" && as_fabrikam(&actor(r), &tom, &relationship)),
+        done_as_fabrikam(&partner_log, "accept", &tom, &relationship),
         "{partner_log:#?}"
     );
     assert!(
@@ -141,9 +149,7 @@ async fn case_r28_partner_side_actions_name_the_partner_on_the_actor(store: Stor
     )
     .await;
     assert!(
-        ended
-            .iter()
-            .any(|r| r.operation == "terminate" && as_fabrikam(&actor(r), &ana, &relationship)),
+        done_as_fabrikam(&ended, "terminate", &ana, &relationship),
         "the primary admin's removal is found by actor.partner: {ended:#?}"
     );
     suite.stop().await;
