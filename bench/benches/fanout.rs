@@ -69,11 +69,7 @@ const POSTGRES_PREFIX: &str = "mtm_bench_";
 
 fn postgres_template() -> Option<String> {
     (std::env::var("MTM_BENCH_STORES").as_deref() == Ok("postgres")).then(|| {
-        let server = mtm_plumbing::testing::postgres_server_url();
-        let base = server
-            .rsplit_once('/')
-            .map_or(server.as_str(), |(base, _)| base);
-        format!("{base}/{POSTGRES_PREFIX}{{customer}}")
+        mtm_plumbing::testing::postgres_database_url(&format!("{POSTGRES_PREFIX}{{customer}}"))
     })
 }
 

@@ -194,13 +194,21 @@ pub fn postgres_server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// A URL for a fresh, uniquely named database on the test server (created on first open).
-pub fn unique_postgres_url(prefix: &str) -> String {
+/// A URL for database `name` on the test server.
+pub fn postgres_database_url(name: &str) -> String {
     let server = postgres_server_url();
     let base = server
         .rsplit_once('/')
         .map_or(server.as_str(), |(base, _)| base);
-    format!("{base}/mtm_test_{prefix}_{}", uuid::Uuid::new_v4().simple())
+    format!("{base}/{name}")
+}
+
+/// A URL for a fresh, uniquely named database on the test server (created on first open).
+pub fn unique_postgres_url(prefix: &str) -> String {
+    postgres_database_url(&format!(
+        "mtm_test_{prefix}_{}",
+        uuid::Uuid::new_v4().simple()
+    ))
 }
 
 /// Drops every database of the test server whose name starts with `prefix`; panics if the

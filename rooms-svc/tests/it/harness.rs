@@ -53,12 +53,7 @@ impl Suite {
         let template = match backend {
             Backend::Sqlite => format!("sqlite://{}/stores/{{customer}}.db", dir.path().display()),
             Backend::Postgres => {
-                let server = mtm_plumbing::testing::postgres_server_url();
-                let base = server
-                    .rsplit_once('/')
-                    .map_or(server.as_str(), |(b, _)| b)
-                    .to_owned();
-                format!("{base}/{prefix}_{{customer}}")
+                mtm_plumbing::testing::postgres_database_url(&format!("{prefix}_{{customer}}"))
             }
         };
         let mut config = Config::for_test(
