@@ -1,6 +1,8 @@
 //! Criterion benchmarks: one room-scoped `Check` per iteration, decided by the index, by
 //! Cedar and by casbin, on the same generated scenario at 10, 1,000 and 10,000 customers.
-//! Before timing, the three engines are checked to agree on the queries.
+//! Before timing, the three engines are checked to agree on the queries. Beside them,
+//! `memory` follows a random chain of cache lines over as many bytes as the index holds at
+//! that size: the machine's latency for the reads the index cannot keep in its caches.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use mtm_bench::casbin_engine::CasbinEngine;
 use mtm_bench::cedar_engine::CedarEngine;
-use mtm_bench::{Scenario, index_check};
+use mtm_bench::{Chase, Scenario, index_check};
 use rbac_svc::catalogue::Perm;
 
 const QUERIES: usize = 4096;
@@ -59,6 +61,15 @@ fn decisions(c: &mut Criterion) {
                 black_box(index_check(&index, &scenario.queries[i], perms[i]))
             })
         });
+        let chase = Chase::new(index.heap_bytes());
+        group.bench_with_input(BenchmarkId::new("memory", customers), &customers, |b, _| {
+            let mut line = 0;
+            b.iter(|| {
+                line = chase.next(line);
+                black_box(line)
+            })
+        });
+        drop(chase);
         group.bench_with_input(BenchmarkId::new("cedar", customers), &customers, |b, _| {
             let mut i = 0;
             b.iter(|| {

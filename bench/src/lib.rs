@@ -271,6 +271,42 @@ impl Scenario {
     }
 }
 
+/// A cyclic chain through the cache lines of a buffer in random order: following it reads
+/// one line at a time, each read waiting for the last, so one step costs the machine's
+/// latency for random reads over a working set of that size (the memory an index of the
+/// same size would be read from).
+pub struct Chase {
+    /// Per cache line (`LINE_WORDS` words), the first word names the next line.
+    words: Vec<u32>,
+}
+
+/// `u32` words per 64-byte cache line.
+const LINE_WORDS: usize = 16;
+
+impl Chase {
+    /// A chain over `bytes` bytes (at least one line), in a random single cycle.
+    pub fn new(bytes: usize) -> Chase {
+        let lines = (bytes / (LINE_WORDS * 4)).max(1);
+        let mut order: Vec<u32> = (0..lines as u32).collect();
+        let mut rng = Rng(7);
+        // Sattolo's algorithm: a uniformly random permutation with exactly one cycle.
+        for i in (1..lines).rev() {
+            order.swap(i, rng.below(i));
+        }
+        let mut words = vec![0u32; lines * LINE_WORDS];
+        for (i, &line) in order.iter().enumerate() {
+            words[line as usize * LINE_WORDS] = order[(i + 1) % lines];
+        }
+        Chase { words }
+    }
+
+    /// The line after `line`.
+    #[inline]
+    pub fn next(&self, line: u32) -> u32 {
+        self.words[line as usize * LINE_WORDS]
+    }
+}
+
 /// Decides a query with the index.
 pub fn index_check(index: &Index, q: &Query, perm: Perm) -> bool {
     let who = Who {
@@ -302,4 +338,23 @@ pub fn memberships(people: &[Person]) -> HashSet<(&str, &str)> {
 pub fn cedar_type(name: &str) -> cedar_policy::EntityTypeName {
     cedar_policy::EntityTypeName::from_str(name)
         .unwrap_or_else(|e| panic!("entity type {name}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chase;
+
+    #[test]
+    fn the_chase_visits_every_line_once_per_cycle() {
+        let chase = Chase::new(64 * 1000);
+        let mut seen = vec![false; 1000];
+        let mut line = 0;
+        for _ in 0..1000 {
+            assert!(!seen[line as usize], "line {line} visited twice");
+            seen[line as usize] = true;
+            line = chase.next(line);
+        }
+        assert_eq!(line, 0);
+        assert!(seen.iter().all(|&s| s));
+    }
 }
