@@ -1,8 +1,10 @@
 //! Channels from one service to another: mTLS with our certificate, lazy connection, a default
-//! deadline, and trace-context injection on every call.
+//! deadline, and on every call the trace context and at most the time left of the deadline of
+//! the request being handled.
 
 use std::time::Duration;
 
+use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
@@ -10,7 +12,20 @@ use crate::tls::TlsMaterial;
 use crate::trace::InjectTraceContext;
 
 /// A channel to another MTM service; generated clients take it with `FooClient::new`.
-pub type ServiceChannel = InterceptedService<Channel, InjectTraceContext>;
+pub type ServiceChannel = InterceptedService<Channel, OutgoingCall>;
+
+/// What every call to another service carries: the current trace context, and at most the
+/// time that remains of the deadline of the request being handled ([`crate::deadline`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutgoingCall;
+
+impl Interceptor for OutgoingCall {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let mut request = InjectTraceContext.call(request)?;
+        crate::deadline::limit(&mut request)?;
+        Ok(request)
+    }
+}
 
 /// Why a channel could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -45,5 +60,5 @@ pub fn connect_lazy(
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .connect_lazy();
-    Ok(InterceptedService::new(channel, InjectTraceContext))
+    Ok(InterceptedService::new(channel, OutgoingCall))
 }

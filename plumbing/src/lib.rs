@@ -9,6 +9,7 @@ pub mod audit;
 pub mod client;
 pub mod config;
 pub mod context;
+pub mod deadline;
 pub mod devcerts;
 pub mod filter;
 pub mod names;

@@ -240,6 +240,7 @@ impl Assembly {
             .timeout(settings.request_timeout())
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(crate::trace::server_layer())
+            .layer(crate::deadline::PropagateDeadlineLayer)
             .layer(tower::util::option_layer(allowed));
         let serving = server.serve_with_incoming_shutdown(
             routes,

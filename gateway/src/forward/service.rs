@@ -6,7 +6,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::PathAndQuery;
@@ -420,7 +419,7 @@ impl Forwarder {
         if let Some(timeout) = metadata
             .get("grpc-timeout")
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout)
+            .and_then(mtm_plumbing::deadline::parse_grpc_timeout)
         {
             outgoing.set_timeout(timeout);
         }
@@ -454,21 +453,6 @@ pub(super) fn permission_denied(permission: &str, name: &str) -> Status {
             std::collections::HashMap::from([("permission".to_owned(), permission.to_owned())]),
         ),
     )
-}
-
-/// Parses a `grpc-timeout` header value (`100m`, `5S`, ...).
-pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
-    let amount: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(amount.checked_mul(3600)?),
-        "M" => Duration::from_secs(amount.checked_mul(60)?),
-        "S" => Duration::from_secs(amount),
-        "m" => Duration::from_millis(amount),
-        "u" => Duration::from_micros(amount),
-        "n" => Duration::from_nanos(amount),
-        _ => return None,
-    })
 }
 
 /// The public services the gateway forwards without handlers of its own.
@@ -539,15 +523,6 @@ impl<const N: usize> tower::Service<http::Request<tonic::body::Body>> for Forwar
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grpc_timeouts_parse() {
-        assert_eq!(parse_grpc_timeout("100m"), Some(Duration::from_millis(100)));
-        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
-        assert_eq!(parse_grpc_timeout("2H"), Some(Duration::from_secs(7200)));
-        assert_eq!(parse_grpc_timeout("x"), None);
-        assert_eq!(parse_grpc_timeout(""), None);
-    }
 
     #[test]
     fn forwarded_services_are_exactly_the_routed_ones() {

@@ -22,7 +22,7 @@ use super::fanout::{self, Candidate, Query};
 use super::filter;
 use crate::Backends;
 use crate::auth::TokenAuth;
-use crate::forward::service::parse_grpc_timeout;
+use mtm_plumbing::deadline::parse_grpc_timeout;
 
 /// The longest the view waits for the stores when the client sets no shorter deadline.
 const VIEW_DEADLINE: Duration = Duration::from_secs(5);
