@@ -416,13 +416,6 @@ impl Forwarder {
             outgoing_metadata.remove_bin(key);
         }
         let mut outgoing = Request::from_parts(outgoing_metadata, extensions, body);
-        if let Some(timeout) = metadata
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(mtm_plumbing::deadline::parse_grpc_timeout)
-        {
-            outgoing.set_timeout(timeout);
-        }
         if let Some(context) = context {
             mtm_plumbing::context::attach(&mut outgoing, context);
         }

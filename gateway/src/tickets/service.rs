@@ -12,7 +12,6 @@ use mtm_proto::mtm::gateway::v1::{
 };
 use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
 use tokio::time::Instant;
-use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -22,7 +21,6 @@ use super::fanout::{self, Candidate, Query};
 use super::filter;
 use crate::Backends;
 use crate::auth::TokenAuth;
-use mtm_plumbing::deadline::parse_grpc_timeout;
 
 /// The longest the view waits for the stores when the client sets no shorter deadline.
 const VIEW_DEADLINE: Duration = Duration::from_secs(5);
@@ -56,11 +54,10 @@ fn now_secs() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-fn deadline(metadata: &MetadataMap) -> Instant {
-    let asked = metadata
-        .get("grpc-timeout")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_grpc_timeout)
+/// When the stores' answers stop being waited for: the caller's deadline less the margin for
+/// answering, or [`VIEW_DEADLINE`] if that comes first.
+fn deadline() -> Instant {
+    let asked = mtm_plumbing::deadline::remaining()
         .map_or(VIEW_DEADLINE, |t| t.saturating_sub(ANSWER_MARGIN));
     Instant::now() + asked.min(VIEW_DEADLINE)
 }
@@ -88,7 +85,7 @@ impl AggregatedTicketService for AggregatedTickets {
         &self,
         request: Request<ListAllTicketsRequest>,
     ) -> Result<Response<ListAllTicketsResponse>, Status> {
-        let deadline = deadline(request.metadata());
+        let deadline = deadline();
         let request_id = request
             .metadata()
             .get("x-request-id")
