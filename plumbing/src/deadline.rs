@@ -3,7 +3,6 @@
 //! most the time that remains, and is not made at all once it has run out. Work spawned on
 //! other tasks does not inherit the deadline.
 
-use std::future::Future;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -55,15 +54,19 @@ pub fn limit<T>(request: &mut tonic::Request<T>) -> Result<(), tonic::Status> {
             "the caller's deadline passed before this call was made",
         ));
     }
-    let own = request
-        .metadata()
-        .get(GRPC_TIMEOUT)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_grpc_timeout);
-    if own.is_none_or(|own| remaining < own) {
+    if timeout_of(request).is_none_or(|own| remaining < own) {
         request.set_timeout(remaining);
     }
     Ok(())
+}
+
+/// The deadline a request already carries.
+fn timeout_of<T>(request: &tonic::Request<T>) -> Option<Duration> {
+    request
+        .metadata()
+        .get(GRPC_TIMEOUT)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_grpc_timeout)
 }
 
 /// Server layer: handles each request inside the scope of its caller's deadline.
@@ -87,7 +90,6 @@ pub struct PropagateDeadline<S> {
 impl<S, B> tower::Service<http::Request<B>> for PropagateDeadline<S>
 where
     S: tower::Service<http::Request<B>>,
-    S::Future: Future,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -111,14 +113,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn timeout_of(request: &tonic::Request<()>) -> Option<Duration> {
-        request
-            .metadata()
-            .get(GRPC_TIMEOUT)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout)
-    }
 
     #[test]
     fn grpc_timeouts_parse_in_every_unit() {
