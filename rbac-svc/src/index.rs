@@ -83,6 +83,12 @@ struct Span {
     len: u32,
 }
 
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..(self.start + self.len) as usize
+    }
+}
+
 /// A name to look up: its hash, then where its bytes are (to confirm a hash match).
 #[derive(Clone, Copy, Debug)]
 struct Key {
@@ -147,7 +153,6 @@ impl Rel {
 /// first granting assignment by name is the lowest id.
 #[derive(Debug)]
 struct Asg {
-    name: Arc<str>,
     perms: PermSet,
     /// The relationship's id, or [`NO_REL`].
     rel: u32,
@@ -156,10 +161,11 @@ struct Asg {
 
 const NO_REL: u32 = u32::MAX;
 
-/// What listings need of an assignment besides the decision itself: its role, shared by the
-/// role's assignments.
+/// What answers and listings need of an assignment besides the decision itself: its name and
+/// its role (a role's names are shared by its assignments).
 #[derive(Debug)]
-struct AsgRole {
+struct AsgNames {
+    name: Arc<str>,
     role: Arc<str>,
     role_display: Arc<str>,
 }
@@ -180,24 +186,38 @@ struct CustomerIx {
     assignments: Box<[Asg]>,
     /// Sorted by partner (hash, then name), so a partner's relationships are one run.
     rels: Box<[Rel]>,
-    /// Per assignment, its role.
-    roles: Box<[AsgRole]>,
+    /// Per assignment, its names.
+    asg_names: Box<[AsgNames]>,
 }
 
-/// Collects the names and keys of one customer while it is built.
+/// Collects the names and keys of one customer while it is built; each distinct name is
+/// written to the text once.
 struct Builder<'h> {
     hasher: &'h DefaultHashBuilder,
     text: String,
+    /// Where each name already written is, by its hash.
+    spans: HashTable<Span>,
     keys: Vec<Key>,
 }
 
 impl Builder<'_> {
     fn name(&mut self, name: &str) -> Span {
+        let Builder {
+            hasher,
+            text,
+            spans,
+            ..
+        } = self;
+        let hash = hasher.hash_one(name);
+        if let Some(span) = spans.find(hash, |s| &text[s.range()] == name) {
+            return *span;
+        }
         let span = Span {
-            start: self.text.len() as u32,
+            start: text.len() as u32,
             len: name.len() as u32,
         };
-        self.text.push_str(name);
+        text.push_str(name);
+        spans.insert_unique(hash, span, |s| hasher.hash_one(&text[s.range()]));
         span
     }
 
@@ -236,23 +256,6 @@ impl Builder<'_> {
 
 impl CustomerIx {
     fn build(data: &CustomerData, hasher: &DefaultHashBuilder) -> CustomerIx {
-        let text_len = data.id.len()
-            + data
-                .assignments
-                .iter()
-                .flat_map(|a| &a.members)
-                .map(String::len)
-                .sum::<usize>()
-            + data
-                .relationships
-                .iter()
-                .map(|r| r.partner.len() + names_len(&r.scope))
-                .sum::<usize>()
-            + data
-                .assignments
-                .iter()
-                .map(|a| names_len(&a.scope))
-                .sum::<usize>();
         let key_count = data
             .relationships
             .iter()
@@ -262,7 +265,8 @@ impl CustomerIx {
             .sum();
         let mut b = Builder {
             hasher,
-            text: String::with_capacity(text_len),
+            text: String::new(),
+            spans: HashTable::new(),
             keys: Vec::with_capacity(key_count),
         };
         let id = b.name(&data.id);
@@ -328,33 +332,29 @@ impl CustomerIx {
             })
             .collect();
 
-        let mut roles: HashMap<&str, (PermSet, AsgRole)> = data
+        let mut roles: HashMap<&str, (PermSet, Arc<str>, Arc<str>)> = data
             .roles
             .iter()
             .map(|r| {
-                let role = AsgRole {
-                    role: r.name.as_str().into(),
-                    role_display: r.display_name.as_str().into(),
-                };
-                (r.name.as_str(), (r.permissions, role))
+                let role = r.name.as_str().into();
+                (
+                    r.name.as_str(),
+                    (r.permissions, role, r.display_name.as_str().into()),
+                )
             })
             .collect();
         let mut assignments = Vec::with_capacity(kept.len());
-        let mut asg_roles = Vec::with_capacity(kept.len());
+        let mut asg_names = Vec::with_capacity(kept.len());
         for (a, rel) in kept {
-            let (perms, role) = roles.entry(a.role.as_str()).or_insert_with(|| {
-                let role = AsgRole {
-                    role: a.role.as_str().into(),
-                    role_display: "".into(),
-                };
-                (PermSet::EMPTY, role)
-            });
-            asg_roles.push(AsgRole {
-                role: role.role.clone(),
-                role_display: role.role_display.clone(),
+            let (perms, role, role_display) = roles
+                .entry(a.role.as_str())
+                .or_insert_with(|| (PermSet::EMPTY, a.role.as_str().into(), "".into()));
+            asg_names.push(AsgNames {
+                name: a.name.as_str().into(),
+                role: role.clone(),
+                role_display: role_display.clone(),
             });
             assignments.push(Asg {
-                name: a.name.as_str().into(),
                 perms: *perms,
                 rel,
                 scope: b.scope(&a.scope),
@@ -369,7 +369,7 @@ impl CustomerIx {
             keys: b.keys.into_boxed_slice(),
             assignments: assignments.into_boxed_slice(),
             rels: rels.into_boxed_slice(),
-            roles: asg_roles.into_boxed_slice(),
+            asg_names: asg_names.into_boxed_slice(),
         }
     }
 
@@ -408,7 +408,7 @@ impl CustomerIx {
 
     #[inline]
     fn text(&self, span: Span) -> &str {
-        &self.text[span.start as usize..(span.start + span.len) as usize]
+        &self.text[span.range()]
     }
 
     fn id(&self) -> &str {
@@ -483,15 +483,15 @@ impl CustomerIx {
             + self.keys.len() * size_of::<Key>()
             + self.assignments.len() * size_of::<Asg>()
             + self.rels.len() * size_of::<Rel>()
-            + self.roles.len() * size_of::<AsgRole>();
-        for a in &self.assignments {
+            + self.asg_names.len() * size_of::<AsgNames>();
+        for a in &self.asg_names {
             total += a.name.len() + ARC_HEADER;
         }
         for r in &self.rels {
             total += r.name.len() + ARC_HEADER;
         }
         // A role's names are shared by its assignments; count each role once.
-        let mut roles: Vec<&AsgRole> = self.roles.iter().collect();
+        let mut roles: Vec<&AsgNames> = self.asg_names.iter().collect();
         roles.sort_by_key(|r| Arc::as_ptr(&r.role));
         roles.dedup_by_key(|r| Arc::as_ptr(&r.role));
         for r in roles {
@@ -509,16 +509,6 @@ const WARM_LINES: usize = 8;
 
 /// The reference counts in front of an `Arc<str>`'s bytes.
 const ARC_HEADER: usize = 2 * std::mem::size_of::<usize>();
-
-/// The bytes of the names in a scope.
-fn names_len(scope: &Scope) -> usize {
-    scope
-        .groups
-        .iter()
-        .chain(&scope.rooms)
-        .map(|n| n.len())
-        .sum()
-}
 
 /// The decision index of every customer, at one revision.
 #[derive(Default)]

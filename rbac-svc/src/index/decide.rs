@@ -236,21 +236,31 @@ impl Index {
         }
     }
 
+    /// Finds `customer` and starts reading its tables (see [`CustomerIx::warm`]), so that
+    /// their cache misses overlap with hashing the request's names.
+    #[inline]
+    fn locate(&self, customer: &str) -> Option<&CustomerIx> {
+        let cx = self.customer(customer)?;
+        std::hint::black_box(cx.warm());
+        Some(cx)
+    }
+
+    /// The standing of `who` at `customer`, found by [`Index::locate`].
     fn standing<'i>(
         &'i self,
+        found: Option<&'i CustomerIx>,
         who: &Who<'_>,
         customer: &str,
         now: i64,
     ) -> Result<(Standing<'i>, Option<&'i str>), Deny> {
         let partner = who.home_tenant != customer;
-        let Some(cx) = self.customer(customer) else {
+        let Some(cx) = found else {
             return Err(if partner {
                 Deny::NoRelationship
             } else {
                 Deny::NoGrant
             });
         };
-        std::hint::black_box(cx.warm());
         if !partner {
             return Ok((
                 Standing {
@@ -286,7 +296,9 @@ impl Index {
         requested: Option<Kind>,
         now: i64,
     ) -> Decision<'i> {
-        let (standing, relationship) = match self.standing(who, customer, now) {
+        let found = self.locate(customer);
+        let probed = self.probed(target);
+        let (standing, relationship) = match self.standing(found, who, customer, now) {
             Ok(found) => found,
             Err(deny) => return Decision::denied(deny, None),
         };
@@ -303,7 +315,6 @@ impl Index {
             return Decision::denied(Deny::Invalid, relationship);
         }
         let view = view_permission(target);
-        let probed = self.probed(target);
         let mut seen = match target {
             Target::Ticket(rooms) => vec![false; rooms.len()],
             _ => Vec::new(),
@@ -361,7 +372,7 @@ impl Index {
         };
         Decision {
             allowed,
-            granting: best.map(|id| &*standing.cx.assignments[id as usize].name),
+            granting: best.map(|id| &*standing.cx.asg_names[id as usize].name),
             relationship,
             visible_rooms: if allowed {
                 seen.iter()
@@ -390,7 +401,8 @@ impl Index {
             scope: Scope::default(),
             relationship: None,
         };
-        let Ok((standing, relationship)) = self.standing(who, customer, now) else {
+        let Ok((standing, relationship)) = self.standing(self.locate(customer), who, customer, now)
+        else {
             return resolved;
         };
         resolved.relationship = relationship;
@@ -416,7 +428,7 @@ impl Index {
     /// The union of the permissions `who` holds at `customer` in any assignment, and whether
     /// it holds any role there at all.
     pub fn held(&self, who: &Who<'_>, customer: &str, now: i64) -> (PermSet, bool) {
-        let Ok((standing, _)) = self.standing(who, customer, now) else {
+        let Ok((standing, _)) = self.standing(self.locate(customer), who, customer, now) else {
             return (PermSet::EMPTY, false);
         };
         let mut perms = PermSet::EMPTY;
@@ -447,10 +459,12 @@ impl Index {
         candidates.dedup();
         let mut out = Vec::new();
         for customer in candidates {
-            let Ok((standing, relationship)) = self.standing(who, customer, now) else {
+            let Ok((standing, relationship)) =
+                self.standing(self.locate(customer), who, customer, now)
+            else {
                 continue;
             };
-            let held = &standing.cx.roles;
+            let held = &standing.cx.asg_names;
             let mut roles: Vec<(&'i str, &'i str)> = Vec::new();
             self.with_members(who, |members| {
                 standing.each(members, |id, _, _| {

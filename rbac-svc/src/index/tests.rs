@@ -501,3 +501,17 @@ fn r24_accessible_customers_name_the_relationship_and_roles() {
     let (perms, any) = index.held(&root, "a", NOW);
     assert!(any && perms == BuiltIn::MmrAdmin.permissions());
 }
+
+#[test]
+fn a_name_in_several_scopes_is_kept_once_and_every_scope_still_reads_it() {
+    let (index, a) = world();
+    let cx = index.customer("a").expect("customer a");
+    assert_eq!(cx.text.matches("customers/a/roomGroups/g1").count(), 1);
+    assert_eq!(cx.scope(&cx.rels[0].scope), a.relationships[0].scope);
+    let techs = cx
+        .asg_names
+        .iter()
+        .position(|n| &*n.name == "customers/a/roleAssignments/techs")
+        .expect("techs assignment");
+    assert_eq!(cx.scope(&cx.assignments[techs].scope), scope(&["g1"], &[]));
+}
