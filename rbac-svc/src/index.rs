@@ -202,13 +202,17 @@ struct Builder<'h> {
 
 impl Builder<'_> {
     fn name(&mut self, name: &str) -> Span {
+        self.span(name, self.hasher.hash_one(name))
+    }
+
+    /// Where `name`, whose hash is `hash`, is in the text, writing it there the first time.
+    fn span(&mut self, name: &str, hash: u64) -> Span {
         let Builder {
             hasher,
             text,
             spans,
             ..
         } = self;
-        let hash = hasher.hash_one(name);
         if let Some(span) = spans.find(hash, |s| &text[s.range()] == name) {
             return *span;
         }
@@ -222,9 +226,10 @@ impl Builder<'_> {
     }
 
     fn key(&mut self, name: &str) -> Key {
+        let hash = self.hasher.hash_one(name);
         Key {
-            hash: self.hasher.hash_one(name),
-            name: self.name(name),
+            hash,
+            name: self.span(name, hash),
         }
     }
 
@@ -336,11 +341,9 @@ impl CustomerIx {
             .roles
             .iter()
             .map(|r| {
-                let role = r.name.as_str().into();
-                (
-                    r.name.as_str(),
-                    (r.permissions, role, r.display_name.as_str().into()),
-                )
+                let role: Arc<str> = r.name.as_str().into();
+                let display: Arc<str> = r.display_name.as_str().into();
+                (r.name.as_str(), (r.permissions, role, display))
             })
             .collect();
         let mut assignments = Vec::with_capacity(kept.len());
