@@ -245,8 +245,18 @@ impl Index {
         Some(cx)
     }
 
-    /// The standing of `who` at `customer`, found by [`Index::locate`].
+    /// The standing of `who` at `customer`.
     fn standing<'i>(
+        &'i self,
+        who: &Who<'_>,
+        customer: &str,
+        now: i64,
+    ) -> Result<(Standing<'i>, Option<&'i str>), Deny> {
+        self.standing_in(self.locate(customer), who, customer, now)
+    }
+
+    /// The standing of `who` at `customer`, already found by [`Index::locate`].
+    fn standing_in<'i>(
         &'i self,
         found: Option<&'i CustomerIx>,
         who: &Who<'_>,
@@ -298,7 +308,7 @@ impl Index {
     ) -> Decision<'i> {
         let found = self.locate(customer);
         let probed = self.probed(target);
-        let (standing, relationship) = match self.standing(found, who, customer, now) {
+        let (standing, relationship) = match self.standing_in(found, who, customer, now) {
             Ok(found) => found,
             Err(deny) => return Decision::denied(deny, None),
         };
@@ -401,8 +411,7 @@ impl Index {
             scope: Scope::default(),
             relationship: None,
         };
-        let Ok((standing, relationship)) = self.standing(self.locate(customer), who, customer, now)
-        else {
+        let Ok((standing, relationship)) = self.standing(who, customer, now) else {
             return resolved;
         };
         resolved.relationship = relationship;
@@ -428,7 +437,7 @@ impl Index {
     /// The union of the permissions `who` holds at `customer` in any assignment, and whether
     /// it holds any role there at all.
     pub fn held(&self, who: &Who<'_>, customer: &str, now: i64) -> (PermSet, bool) {
-        let Ok((standing, _)) = self.standing(self.locate(customer), who, customer, now) else {
+        let Ok((standing, _)) = self.standing(who, customer, now) else {
             return (PermSet::EMPTY, false);
         };
         let mut perms = PermSet::EMPTY;
@@ -459,9 +468,7 @@ impl Index {
         candidates.dedup();
         let mut out = Vec::new();
         for customer in candidates {
-            let Ok((standing, relationship)) =
-                self.standing(self.locate(customer), who, customer, now)
-            else {
+            let Ok((standing, relationship)) = self.standing(who, customer, now) else {
                 continue;
             };
             let held = &standing.cx.asg_names;
