@@ -182,13 +182,12 @@ impl Locator {
             let target = self.settings.templates.target(customer)?;
             let db = target
                 .connect_existing(self.settings.max_connections)
-                .await?
+                .await
+                .map_err(|error| unopenable(customer, error))?
                 .ok_or_else(|| Error::not_found("mtm.common.v1.Customer", customer.name()))?;
-            migrate(&db).await?;
-            let purged = crate::store::retention::purge(&db, customer).await?;
-            if purged > 0 {
-                tracing::info!(customer = %customer, purged, "audit records past retention deleted");
-            }
+            bring_up_to_date(&db, customer)
+                .await
+                .map_err(|error| unopenable(customer, error))?;
             self.note_activity(customer, &db).await?;
             Ok(self.insert(customer, db).await)
         }
@@ -416,6 +415,36 @@ impl Locator {
         }
         self.close_all().await;
     }
+}
+
+/// Migrates a store just opened and applies audit retention (R28) to it.
+async fn bring_up_to_date(db: &DatabaseConnection, customer: &CustomerId) -> Result<(), Error> {
+    migrate(db).await?;
+    let purged = crate::store::retention::purge(db, customer).await?;
+    if purged > 0 {
+        tracing::info!(customer = %customer, purged, "audit records past retention deleted");
+    }
+    Ok(())
+}
+
+/// A provisioned store that cannot be opened or brought up to date (a file that is not
+/// readable or not a database, a server that does not answer, a database that refuses the
+/// connection) is UNAVAILABLE: a condition of the store, not of the request, that may pass,
+/// so callers retry and an aggregated view reports this one customer as failed. The cause
+/// goes to the log; the caller learns only which customer's store it was.
+fn unopenable(customer: &CustomerId, error: Error) -> Error {
+    let mut chain = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    tracing::warn!(customer = %customer, error = %chain, "a customer store cannot be opened");
+    Error::Unavailable(format!(
+        "the store of {} cannot be opened now",
+        customer.name()
+    ))
 }
 
 /// Runs the store's pending migrations. On SQLite they run in one transaction, so a new

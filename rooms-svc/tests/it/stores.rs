@@ -464,3 +464,85 @@ async fn opening_2000_customer_stores_keeps_the_pool_cap_postgres() {
     suite.finish(&[]).await;
     admin.close().await.expect("close");
 }
+
+/// A customer store that exists but cannot be opened is UNAVAILABLE (retryable), never
+/// INTERNAL: for the customer's own calls and, per customer, in a batch beside healthy stores
+/// (R25: an aggregated view reports that one customer as failed). The cause stays in the log.
+#[tokio::test]
+async fn r25_a_store_file_that_is_not_a_database_is_unavailable() {
+    let suite = Suite::start(Backend::Sqlite).await;
+    suite.provision("fabrikam").await;
+    let stores = suite.dir.path().join("stores");
+    std::fs::write(
+        stores.join("contoso.db"),
+        vec![0x5a_u8; 64 * 1024], // not a SQLite file: a damaged disk or a bad restore
+    )
+    .expect("write a damaged store");
+    let direct = suite
+        .internal()
+        .get_store_info(GetStoreInfoRequest {
+            customer: "customers/contoso".into(),
+        })
+        .await
+        .expect_err("damaged store");
+    assert_eq!(direct.code(), tonic::Code::Unavailable, "{direct:?}");
+    assert!(direct.message().contains("customers/contoso"), "{direct:?}");
+    assert!(
+        !direct.message().contains("database disk image"),
+        "no cause"
+    );
+    let listed = suite
+        .rooms()
+        .list_rooms(call(
+            ListRoomsRequest {
+                parent: "customers/contoso".into(),
+                ..Default::default()
+            },
+            &admin("contoso"),
+        ))
+        .await
+        .expect_err("damaged store");
+    assert_eq!(listed.code(), tonic::Code::Unavailable, "{listed:?}");
+    let batch = suite
+        .internal()
+        .batch_get_store_info(BatchGetStoreInfoRequest {
+            customers: vec!["customers/contoso".into(), "customers/fabrikam".into()],
+        })
+        .await
+        .expect("batch")
+        .into_inner();
+    assert_eq!(batch.stores.len(), 1);
+    assert_eq!(batch.stores[0].customer, "customers/fabrikam");
+    assert_eq!(batch.failures.len(), 1);
+    assert_eq!(batch.failures[0].customer, "customers/contoso");
+    assert_eq!(batch.failures[0].code, tonic::Code::Unavailable as i32);
+    suite.finish(&["fabrikam"]).await;
+}
+
+/// A PostgreSQL store whose server does not answer is UNAVAILABLE, with nothing of the
+/// connection error in the message.
+#[tokio::test]
+async fn r25_a_store_on_an_unreachable_server_is_unavailable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = mtm_plumbing::testing::TestPki::new();
+    let config = rooms_svc::Config::for_test(
+        mtm_plumbing::config::BackendArgs {
+            server: pki.server_args("rooms-svc"),
+            allowed_peers: Vec::new(),
+        },
+        "postgres://postgres@127.0.0.1:1/mtm_rooms_{customer}",
+        dir.path(),
+    );
+    let activity = rooms_svc::activity::TicketActivity::open(&config.ticket_activity_url())
+        .await
+        .expect("activity database");
+    let locator = config
+        .locator(std::sync::Arc::new(activity))
+        .expect("locator");
+    let customer = rooms_svc::names::CustomerId::new("contoso").expect("id");
+    let error = locator.open(&customer).await.expect_err("unreachable");
+    let status = tonic::Status::from(error);
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("customers/contoso"), "{status:?}");
+    assert!(!status.message().contains("127.0.0.1"), "{status:?}");
+}
