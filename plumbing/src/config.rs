@@ -52,6 +52,13 @@ pub struct ServerArgs {
     /// port 0).
     #[arg(long, env = "MTM_BOUND_ADDR_FILE")]
     pub bound_addr_file: Option<PathBuf>,
+
+    /// File holding the secret (at least 32 bytes) that signs this service's page tokens; every
+    /// replica of a service needs the same one. Without it each process signs with a random key
+    /// of its own, and a page token is valid only on the replica that issued it, until it
+    /// restarts.
+    #[arg(long, env = "MTM_PAGE_TOKEN_KEY_FILE")]
+    pub page_token_key_file: Option<PathBuf>,
 }
 
 impl ServerArgs {
@@ -69,6 +76,7 @@ impl ServerArgs {
             shutdown_grace_secs: 5,
             log_format: LogFormat::Text,
             bound_addr_file: None,
+            page_token_key_file: None,
         }
     }
 

@@ -1,11 +1,23 @@
 //! Paging of list answers (proto/README.md): `page_size` defaults and limits, and opaque page
-//! tokens that carry a position and are valid only with the parent and filter they were issued
-//! for.
+//! tokens that carry a position and are valid only for the method, the caller and the parent
+//! and filter they were issued for.
 //!
 //! A token's scope is the list of request fields that decide what is listed — usually
-//! `[parent, filter]` — so a token is refused when any of them changes between pages.
+//! `[parent, filter]`; the method and the caller come from the request being handled
+//! ([`binding`]). Every token is signed ([`token`]), so a token is refused when it was altered
+//! or forged, or when the method, the caller or any scope field changes between pages.
+
+pub mod binding;
+pub mod token;
+
+pub use binding::{BindPageTokensLayer, CallerSource};
+pub use token::install_key;
 
 use crate::status::FieldError;
+
+/// The largest offset an offset token may carry; well past any list a service holds in one
+/// answer, and far from overflowing any arithmetic on it.
+pub const MAX_OFFSET: u64 = 1 << 40;
 
 /// The page size most lists use when `page_size` is 0.
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
@@ -30,28 +42,26 @@ pub fn standard_page_size(requested: i32) -> Result<u64, FieldError> {
 }
 
 /// A token carrying `position` (an offset, or a key of the last item returned) for the list
-/// described by `scope`.
+/// described by `scope`, bound to the method and caller of the request being handled.
 pub fn encode(scope: &[&str], position: &str) -> String {
-    hex::encode(format!("{}|{position}", binding(scope)))
+    token::seal(&bound_to(scope), position)
 }
 
-/// The position carried by `token`, which must have been issued for the same `scope`; an empty
-/// token is the start of the list (`None`). A malformed or foreign token is a [`FieldError`]
-/// naming `page_token`.
+/// The position carried by `token`, which must have been issued by this service for the same
+/// method, caller and `scope`; an empty token is the start of the list (`None`). A malformed,
+/// altered or foreign token is a [`FieldError`] naming `page_token`.
 pub fn decode(scope: &[&str], token: &str) -> Result<Option<String>, FieldError> {
     if token.is_empty() {
         return Ok(None);
     }
-    let invalid = || FieldError::new("page_token", "not a token of this list with this filter");
-    let text = hex::decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(invalid)?;
-    let (bound, position) = text.split_once('|').ok_or_else(invalid)?;
-    if bound != binding(scope) {
-        return Err(invalid());
-    }
-    Ok(Some(position.to_owned()))
+    token::open(&bound_to(scope), token)
+        .map(Some)
+        .ok_or_else(|| {
+            FieldError::new(
+                "page_token",
+                "not a token of this list with this filter for this caller",
+            )
+        })
 }
 
 /// The offset carried by an offset token (see [`decode`]); 0 for an empty token.
@@ -60,7 +70,9 @@ pub fn decode_offset(scope: &[&str], token: &str) -> Result<u64, FieldError> {
         None => Ok(0),
         Some(position) => position
             .parse()
-            .map_err(|_| FieldError::new("page_token", "not a token of this list")),
+            .ok()
+            .filter(|offset| *offset <= MAX_OFFSET)
+            .ok_or_else(|| FieldError::new("page_token", "not a token of this list")),
     }
 }
 
@@ -101,10 +113,14 @@ pub fn page<T>(
     })
 }
 
-/// The first 8 bytes of SHA-256 over the scope's fields, in hex.
-fn binding(scope: &[&str]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, scope.join("\u{0}").as_bytes());
-    hex::encode(&digest.as_ref()[..8])
+/// Everything a token of `scope` is bound to: the request's method and caller, then `scope`.
+fn bound_to(scope: &[&str]) -> Vec<String> {
+    let request = binding::current();
+    let mut parts = Vec::with_capacity(scope.len() + 2);
+    parts.push(request.method);
+    parts.push(request.caller);
+    parts.extend(scope.iter().map(|s| (*s).to_owned()));
+    parts
 }
 
 #[cfg(test)]
@@ -126,6 +142,43 @@ mod tests {
         );
         let refused = decode_offset(&["customers/c", ""], &keyed).expect_err("not an offset");
         assert_eq!(refused.field, "page_token");
+    }
+
+    fn request(method: &str, caller: &str) -> binding::RequestBinding {
+        binding::RequestBinding {
+            method: method.to_owned(),
+            caller: caller.to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn tokens_are_bound_to_method_and_caller() {
+        let scope: &[&str] = &["customers/c", ""];
+        let ana = request("/mtm.rooms.v1.Rooms/ListRooms", "tenants/t/users/ana");
+        let token = binding::scope(ana.clone(), async { encode(scope, "40") }).await;
+        let used_by = |who: binding::RequestBinding| {
+            let token = token.clone();
+            binding::scope(who, async move { decode_offset(scope, &token) })
+        };
+        assert_eq!(used_by(ana.clone()).await, Ok(40));
+        let bob = request("/mtm.rooms.v1.Rooms/ListRooms", "tenants/t/users/bob");
+        let anonymous = request("/mtm.rooms.v1.Rooms/ListRooms", "");
+        let other_list = request("/mtm.rooms.v1.Rooms/ListRoomGroups", "tenants/t/users/ana");
+        for other in [bob, anonymous, other_list] {
+            let refused = used_by(other).await.expect_err("foreign token");
+            assert_eq!(refused.field, "page_token");
+        }
+        assert!(decode_offset(scope, &token).is_err(), "outside the request");
+    }
+
+    #[test]
+    fn forged_and_huge_offsets_are_refused() {
+        let scope: &[&str] = &["p", ""];
+        let forged = hex::encode(format!("{}|18446744073709551615", "0".repeat(16)));
+        assert!(decode_offset(scope, &forged).is_err());
+        let huge = encode(scope, &u64::MAX.to_string());
+        assert!(decode_offset(scope, &huge).is_err());
+        assert!(page((0..5).collect::<Vec<_>>(), i32::MAX, &huge, scope).is_err());
     }
 
     #[test]

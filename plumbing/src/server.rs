@@ -19,6 +19,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::{HealthReporter, HealthService};
 
 use crate::config::{BackendArgs, ServerArgs};
+use crate::paging::{BindPageTokensLayer, CallerSource};
 use crate::peer::AllowedPeersLayer;
 use crate::tls::TlsMaterial;
 
@@ -180,6 +181,10 @@ impl Assembly {
         health_listener: Option<TcpListener>,
         shutdown: CancellationToken,
     ) -> Result<(), ServeError> {
+        if let Some(path) = &settings.page_token_key_file {
+            crate::paging::install_key(&std::fs::read(path)?)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        }
         let ready = self.ready.take();
         if ready.is_some() {
             set_status(&self.health, &self.names, ServingStatus::NotServing).await;
@@ -231,9 +236,13 @@ impl Assembly {
             })
         });
 
-        let (tls_config, allowed) = match access {
-            Access::Mutual(allowed) => (tls.mutual_server(), Some(AllowedPeersLayer::new(allowed))),
-            Access::Public => (tls.public_server(), None),
+        let (tls_config, allowed, callers) = match access {
+            Access::Mutual(allowed) => (
+                tls.mutual_server(),
+                Some(AllowedPeersLayer::new(allowed)),
+                CallerSource::CallContext,
+            ),
+            Access::Public => (tls.public_server(), None, CallerSource::BearerToken),
         };
         let server = Server::builder()
             .tls_config(tls_config)?
@@ -241,7 +250,8 @@ impl Assembly {
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .layer(crate::trace::server_layer())
             .layer(crate::deadline::PropagateDeadlineLayer)
-            .layer(tower::util::option_layer(allowed));
+            .layer(tower::util::option_layer(allowed))
+            .layer(BindPageTokensLayer::new(callers));
         let serving = server.serve_with_incoming_shutdown(
             routes,
             incoming(listener),

@@ -104,7 +104,12 @@ impl AggregatedTicketService for AggregatedTickets {
         .unwrap_or(usize::MAX);
         let view_filter = filter::parse(&message.filter)?;
         let now = now_secs();
-        let cursor = Cursor::decode(&message.page_token, &message.filter, now)?;
+        let cursor = Cursor::decode(
+            &message.page_token,
+            &message.filter,
+            &caller.principal.user,
+            now,
+        )?;
         let principal = caller.principal;
 
         let mut rbac = self.rbac.clone();
@@ -175,7 +180,7 @@ impl AggregatedTicketService for AggregatedTickets {
                 last: last.clone(),
                 issued_at: now,
             }
-            .encode(&message.filter),
+            .encode(&message.filter, &principal.user),
             _ => String::new(),
         };
         let tickets = page

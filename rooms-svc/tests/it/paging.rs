@@ -262,9 +262,10 @@ async fn page_tokens_work_only_with_their_list_filter_and_parent_unaltered() {
             .expect_err("flipped"),
         "a changed byte",
     );
-    let text = String::from_utf8(hex::decode(&token).expect("hex")).expect("text");
+    let text = String::from_utf8_lossy(&hex::decode(&token).expect("hex")).into_owned();
     assert!(text.contains("r1"), "the token carries the last sort key");
-    let forged = hex::encode(text.replace("r1", "r2"));
+    let forged = token.replace(&hex::encode("r1"), &hex::encode("r2"));
+    assert_ne!(forged, token);
     refused(
         rooms_with(PARENT, &filter, &forged)
             .await
