@@ -5,7 +5,10 @@
 
 use tonic::Status;
 
-use crate::status::FieldError;
+use crate::status::{FieldError, quote};
+
+/// The longest filter any list accepts, in bytes.
+pub const MAX_FILTER_BYTES: usize = 2048;
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +41,12 @@ pub fn parse(filter: &str, fields: FieldSpec<'_>) -> Result<Vec<Comparison>, Sta
 }
 
 fn terms(filter: &str, fields: FieldSpec<'_>) -> Result<Vec<Comparison>, FieldError> {
+    if filter.len() > MAX_FILTER_BYTES {
+        return Err(bad(&format!("longer than {MAX_FILTER_BYTES} bytes")));
+    }
+    if filter.chars().any(char::is_control) {
+        return Err(bad("must not contain control characters (such as NUL)"));
+    }
     let mut lexer = Lexer {
         rest: filter.trim(),
     };
@@ -52,7 +61,8 @@ fn terms(filter: &str, fields: FieldSpec<'_>) -> Result<Vec<Comparison>, FieldEr
         let Some((_, is_time)) = fields.iter().find(|(name, _)| *name == field) else {
             let known: Vec<_> = fields.iter().map(|(name, _)| *name).collect();
             return Err(bad(&format!(
-                "unknown field `{field}`; this list filters on {}",
+                "unknown field `{}`; this list filters on {}",
+                quote(&field),
                 known.join(", ")
             )));
         };
@@ -126,7 +136,8 @@ pub fn enumeration(
         .ok_or_else(|| {
             bad(&format!(
                 "`{}` is not a valid {}",
-                comparison.value, comparison.field
+                quote(&comparison.value),
+                comparison.field
             ))
         })
 }
@@ -256,6 +267,19 @@ mod tests {
             assert_eq!(status.code(), tonic::Code::InvalidArgument, "{filter}");
             assert!(status.message().starts_with("filter:"), "{filter}");
         }
+    }
+
+    #[test]
+    fn control_characters_and_huge_filters_are_refused_without_echo() {
+        let nul = parse("actor.upn = \"a\u{0}b\"", FIELDS).expect_err("nul");
+        assert_eq!(nul.code(), tonic::Code::InvalidArgument);
+        let huge = format!("status = \"{}\"", "x".repeat(20_000));
+        let refused = parse(&huge, FIELDS).expect_err("huge");
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+        assert!(refused.message().len() < 100, "{}", refused.message());
+        let long_field = format!("{} = \"x\"", "f".repeat(1000));
+        let refused = parse(&long_field, FIELDS).expect_err("unknown");
+        assert!(refused.message().len() < 300, "{}", refused.message());
     }
 
     #[test]

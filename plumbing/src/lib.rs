@@ -23,5 +23,6 @@ pub mod telemetry;
 pub mod testing;
 pub mod tls;
 pub mod trace;
+pub mod validate;
 
 pub use tokio_util::sync::CancellationToken;

@@ -76,7 +76,10 @@ impl Model {
         Self {
             id: id.to_owned(),
             parent: parent.to_owned(),
-            create_time_us: time.seconds * 1_000_000 + i64::from(time.nanos / 1_000),
+            create_time_us: time
+                .seconds
+                .saturating_mul(1_000_000)
+                .saturating_add(i64::from(time.nanos / 1_000)),
             target_tenant: record.target_tenant.clone(),
             category: record.category,
             operation: record.operation.clone(),

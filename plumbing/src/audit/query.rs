@@ -82,7 +82,7 @@ impl Position {
         let time = position.create_time?;
         let (_, id) = position.record.rsplit_once("/auditRecords/")?;
         Some(Self {
-            time_us: time.seconds * 1_000_000 + i64::from(time.nanos / 1_000),
+            time_us: crate::validate::timestamp_micros("start_after.create_time", &time).ok()?,
             id: id.to_owned(),
         })
     }
