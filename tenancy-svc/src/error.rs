@@ -1,5 +1,7 @@
 //! The service's one error type and its single mapping to gRPC statuses.
 
+mod upstream;
+
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -46,6 +48,9 @@ pub enum Error {
         service: &'static str,
         /// Its status.
         status: Status,
+        /// How the fields of the request sent to it read in the caller's request:
+        /// `(theirs, ours)` path prefixes, the first also naming what the call was about.
+        fields: Vec<(String, String)>,
     },
     /// A status built elsewhere (list filters and page tokens).
     #[error("{0}")]
@@ -91,9 +96,33 @@ impl Error {
         }
     }
 
-    /// The error of a failed call to `service`.
+    /// The error of a failed call to `service` whose request this service made up itself:
+    /// a field it names keeps the other service's path.
     pub fn upstream(service: &'static str) -> impl FnOnce(Status) -> Self {
-        move |status| Self::Upstream { service, status }
+        move |status| Self::Upstream {
+            service,
+            status,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The error of a failed call to `service` made with the caller's input: each `(theirs,
+    /// ours)` pair renames a path prefix of the other service's request to the caller's field
+    /// (`("upns", "invited_upns")` turns `upns[2]` into `invited_upns[2]`); a field no pair
+    /// names, and a rejection that names none, are reported on the first pair's field.
+    pub fn upstream_as(
+        service: &'static str,
+        fields: &[(&str, &str)],
+    ) -> impl FnOnce(Status) -> Self {
+        let fields = fields
+            .iter()
+            .map(|(theirs, ours)| ((*theirs).to_owned(), (*ours).to_owned()))
+            .collect();
+        move |status| Self::Upstream {
+            service,
+            status,
+            fields,
+        }
     }
 }
 
@@ -140,13 +169,11 @@ impl From<Error> for Status {
             }
             Error::Denied(message) => Status::permission_denied(message),
             Error::Status(status) => status,
-            Error::Upstream { service, status } => match status.code() {
-                Code::Unavailable | Code::DeadlineExceeded => {
-                    tracing::warn!(service, status = %status, "a service did not answer");
-                    Status::new(status.code(), format!("{service} is not available"))
-                }
-                _ => mtm_plumbing::status::internal(&Error::Upstream { service, status }),
-            },
+            Error::Upstream {
+                service,
+                status,
+                fields,
+            } => upstream::status(service, status, &fields),
             other => mtm_plumbing::status::internal(&other),
         }
     }

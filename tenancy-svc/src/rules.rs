@@ -70,18 +70,44 @@ pub fn invited_upns(upns: &[String], field: &str) -> Result<Vec<String>, Vec<Vio
     }
 }
 
-/// Whether `upn` looks like `local@domain.tld`.
+/// Whether `upn` looks like `local@domain.tld`: a local part of printable ASCII and a
+/// domain [`domain_problem`] accepts.
 pub fn valid_upn(upn: &str) -> bool {
     match upn.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && upn.chars().all(|c| !c.is_whitespace())
+                && local.bytes().all(|b| b.is_ascii_graphic())
+                && domain_problem(domain).is_none()
         }
         None => false,
+    }
+}
+
+/// Why `domain` is not a DNS name the suite accepts, or `None` when it is one: dot-separated
+/// labels of 1 to 63 ASCII letters, digits and inner hyphens, at least two, at most 253
+/// characters in all. An internationalised name is accepted only in its ASCII (`xn--`,
+/// punycode) form, as identity-svc stores domains: a letter of another script that looks like
+/// a Latin one (a Cyrillic `о` in `cоntoso.com`) is refused here instead of being taken for,
+/// or mapped onto, another tenant's domain.
+pub fn domain_problem(domain: &str) -> Option<&'static str> {
+    if !domain.is_ascii() {
+        return Some(
+            "must be written in ASCII: give an internationalised domain in its xn-- (punycode) form",
+        );
+    }
+    let labels_ok = domain.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    if domain.len() > 253 || !domain.contains('.') || !labels_ok {
+        Some("must be a DNS name such as partner.example")
+    } else {
+        None
     }
 }
 

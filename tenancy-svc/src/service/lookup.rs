@@ -15,8 +15,8 @@ use crate::rules::{self, Violation};
 use crate::state::State;
 use crate::store::entity::tenant;
 
-/// The tenant id holding `domain` verified, or `None` when nobody does.
-pub async fn resolve_domain(state: &State, domain: &str) -> Result<Option<String>> {
+/// The tenant id holding `domain` (the caller's `field`) verified, or `None` when nobody does.
+pub async fn resolve_domain(state: &State, domain: &str, field: &str) -> Result<Option<String>> {
     match state
         .identity
         .clone()
@@ -27,7 +27,10 @@ pub async fn resolve_domain(state: &State, domain: &str) -> Result<Option<String
     {
         Ok(answer) => Ok(names::any_tenant(&answer.into_inner().tenant)),
         Err(status) if status.code() == Code::NotFound => Ok(None),
-        Err(status) => Err(Error::upstream("identity-svc")(status)),
+        Err(status) => Err(Error::upstream_as(
+            "identity-svc",
+            &[("domain_name", field)],
+        )(status)),
     }
 }
 
@@ -62,7 +65,7 @@ pub async fn invited_users(
             upns: upns.to_vec(),
         })
         .await
-        .map_err(Error::upstream("identity-svc"))?
+        .map_err(Error::upstream_as("identity-svc", &[("upns", field)]))?
         .into_inner()
         .users;
     let tenant = format!("tenants/{}", partner.id);
@@ -113,7 +116,7 @@ pub async fn partner_members(
             names: members.to_vec(),
         })
         .await
-        .map_err(Error::upstream("identity-svc"))?
+        .map_err(Error::upstream_as("identity-svc", &[("names", field)]))?
         .into_inner()
         .members;
     let tenant = format!("tenants/{partner}");
@@ -156,7 +159,7 @@ pub async fn room_scope(
             scope: Some(scope.clone()),
         })
         .await
-        .map_err(Error::upstream("rooms-svc"))?
+        .map_err(Error::upstream_as("rooms-svc", &[("scope", field)]))?
         .into_inner();
     let mut bad: Vec<Violation> = Vec::new();
     for (i, group) in scope.room_groups.iter().enumerate() {

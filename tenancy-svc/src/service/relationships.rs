@@ -140,14 +140,11 @@ impl Relationships {
             .ok_or_else(|| Error::not_found("relationship", &rel.id))
     }
 
+    /// Expires relationships past their end time before they are read (R30). rbac-svc
+    /// enforces end times on its own, so a sweep that cannot reach it only logs.
     async fn sweep(&self) -> Result<()> {
-        let now = store::now_us();
-        let expired = relationships::expire_due(&self.state.db, now).await?;
-        for rel in expired {
-            crate::store::approvals::expire(&self.state.db, Some(&rel.id), now).await?;
-            if let Err(e) = crate::sync::push(&self.state, &Caller::system(), &rel).await {
-                tracing::warn!(error = %e, relationship = %rel.id, "expiry not yet pushed to rbac-svc");
-            }
+        if let Err(e) = crate::sync::expire_due(&self.state, &Caller::system()).await {
+            tracing::warn!(error = %e, "expiry not yet applied; the next sweep repeats it");
         }
         Ok(())
     }

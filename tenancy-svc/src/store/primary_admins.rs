@@ -1,6 +1,5 @@
 //! Queries on `primary_admins`.
 
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -39,23 +38,13 @@ pub async fn insert<C: ConnectionTrait>(db: &C, model: Model) -> Result<Model> {
     Ok(model.into_active_model().insert(db).await?)
 }
 
-/// Entries that count toward R14 (not being removed).
+/// Entries that count toward R14 (not marked removing by an earlier version).
 pub async fn counted<C: ConnectionTrait>(db: &C, relationship: &str) -> Result<u64> {
     Ok(Entity::find()
         .filter(Column::RelationshipId.eq(relationship))
         .filter(Column::Removing.eq(false))
         .count(db)
         .await?)
-}
-
-/// Marks an entry as being removed.
-pub async fn mark_removing<C: ConnectionTrait>(db: &C, id: &str) -> Result<()> {
-    Entity::update_many()
-        .col_expr(Column::Removing, Expr::value(true))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Deletes an entry.

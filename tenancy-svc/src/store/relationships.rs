@@ -1,6 +1,5 @@
 //! Queries on `relationships`.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -105,26 +104,12 @@ pub async fn live<C: ConnectionTrait>(db: &C) -> Result<Vec<Model>> {
         .await?)
 }
 
-/// Marks every ACTIVE relationship past its end time EXPIRED (R30); returns them.
-pub async fn expire_due<C: ConnectionTrait>(db: &C, now: i64) -> Result<Vec<Model>> {
-    let due = Entity::find()
+/// Every ACTIVE relationship past its end time and not being terminated (R30).
+pub async fn due<C: ConnectionTrait>(db: &C, now: i64) -> Result<Vec<Model>> {
+    Ok(Entity::find()
         .filter(Column::State.eq("ACTIVE"))
+        .filter(Column::Terminating.eq(false))
         .filter(Column::EndTime.lte(now))
         .all(db)
-        .await?;
-    let mut expired = Vec::new();
-    for model in due {
-        let moved = Entity::update_many()
-            .col_expr(Column::State, Expr::value("EXPIRED"))
-            .col_expr(Column::UpdateTime, Expr::value(now))
-            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-            .filter(Column::Id.eq(model.id.as_str()))
-            .filter(Column::State.eq("ACTIVE"))
-            .exec(db)
-            .await?;
-        if moved.rows_affected > 0 {
-            expired.push(model);
-        }
-    }
-    Ok(expired)
+        .await?)
 }

@@ -34,11 +34,13 @@ impl Invitations {
         let customer = self.own_customer(caller, &request.parent).await?;
         let mut bad = Vec::new();
         let domain = request.partner_domain.trim().to_ascii_lowercase();
-        if domain.is_empty() || !rules::valid_upn(&format!("x@{domain}")) {
+        if domain.is_empty() {
             bad.push((
                 "partner_domain".to_owned(),
                 "a DNS domain of the partner is required".to_owned(),
             ));
+        } else if let Some(problem) = rules::domain_problem(&domain) {
+            bad.push(("partner_domain".to_owned(), problem.to_owned()));
         }
         let upns = rules::invited_upns(&request.invited_upns, "invited_upns").unwrap_or_else(|v| {
             bad.extend(v);
@@ -106,7 +108,7 @@ impl Invitations {
         customer: &tenant::Model,
         domain: &str,
     ) -> Result<tenant::Model> {
-        let id = lookup::resolve_domain(&self.state, domain).await?;
+        let id = lookup::resolve_domain(&self.state, domain, "partner_domain").await?;
         let Some(id) = id else {
             return Err(Error::invalid(
                 "partner_domain",

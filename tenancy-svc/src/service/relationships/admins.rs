@@ -100,7 +100,7 @@ impl Relationships {
                         members: added,
                     }))
                     .await
-                    .map_err(Error::upstream("rbac-svc"))?
+                    .map_err(Error::upstream_as("rbac-svc", &[("members", "members")]))?
                     .into_inner()
                     .revision;
             }
@@ -144,11 +144,8 @@ impl Relationships {
                     "a relationship always keeps at least one primary admin (R14); end it with RemoveCustomer or RemovePartner instead",
                 ));
             }
-            primary_admins::mark_removing(&txn, &entry.id).await?;
-            let mut audit = Self::audit(&rel, "remove_primary_admin", side);
-            audit.details = vec![("member".into(), entry.member.clone())];
-            audit_success(&txn, caller, audit).await?;
-            txn.commit().await?;
+            // Access first (ARCHITECTURE.md): rbac-svc forgets the member before its removal
+            // is committed here, under the same guard.
             let revision = self
                 .state
                 .rbac
@@ -158,10 +155,14 @@ impl Relationships {
                     members: vec![entry.member.clone()],
                 }))
                 .await
-                .map_err(Error::upstream("rbac-svc"))?
+                .map_err(Error::upstream_as("rbac-svc", &[("members", "name")]))?
                 .into_inner()
                 .revision;
-            primary_admins::delete(&self.state.db, &entry.id).await?;
+            primary_admins::delete(&txn, &entry.id).await?;
+            let mut audit = Self::audit(&rel, "remove_primary_admin", side);
+            audit.details = vec![("member".into(), entry.member.clone())];
+            audit_success(&txn, caller, audit).await?;
+            txn.commit().await?;
             Ok(revision)
         }
         .await;

@@ -41,8 +41,8 @@ pub(super) fn validate_create(request: &CreateTenantRequest) -> Result<tenant::M
         add("domains", "at least one domain is required");
     }
     for (i, d) in domains.iter().enumerate() {
-        if !rules::valid_upn(&format!("x@{d}")) {
-            add(&format!("domains[{i}]"), "not a DNS domain name");
+        if let Some(problem) = rules::domain_problem(d) {
+            add(&format!("domains[{i}]"), problem);
         }
     }
     let upn = request.first_admin_upn.trim().to_ascii_lowercase();
