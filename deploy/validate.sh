@@ -186,6 +186,8 @@ expect_failure "values with an unknown key" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set services.rbac-svc.replica=2
 expect_failure "a rooms-svc without its key-sealing Secret" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.rooms-svc.keySealingSecret.name='
+expect_failure "an identity-svc without its key-encryption Secret" \
+  "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.identity-svc.keyEncryptionKeys.name='
 expect_failure "a caller missing from the callee's allow-list" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.rooms-svc.callers={gateway}'
 

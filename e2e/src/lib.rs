@@ -296,8 +296,8 @@ fn backend_urls(urls: &[(&str, String)]) -> Vec<(String, String)> {
 }
 
 /// The service's files besides its store: rooms-svc's key-sealing secret;
-/// identity-svc's operator password, the demo directories it loads into an empty store, and
-/// domain claims trusted without DNS proof.
+/// identity-svc's operator password, the key-encryption key sealing its signing keys, the
+/// demo directories it loads into an empty store, and domain claims trusted without DNS proof.
 fn local_files_env(dirs: &Dirs, service: &str) -> Vec<(String, String)> {
     let data = dirs.data.display();
     let pair = |k: &str, v: String| (k.to_owned(), v);
@@ -310,6 +310,10 @@ fn local_files_env(dirs: &Dirs, service: &str) -> Vec<(String, String)> {
             pair(
                 "MTM_OPERATOR_PASSWORD_FILE",
                 dirs.operator_password().display().to_string(),
+            ),
+            pair(
+                "MTM_KEY_ENCRYPTION_KEY_FILE",
+                dirs.key_encryption_key().display().to_string(),
             ),
             pair("MTM_SEED_DEMO", "true".to_owned()),
             pair("MTM_TRUST_DOMAIN_CLAIMS", "true".to_owned()),
@@ -351,7 +355,29 @@ impl Dirs {
             std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o600))
                 .map_err(io)?;
         }
+        let kek = dirs.key_encryption_key();
+        if !kek.is_file() {
+            let io = |source| SuiteError::Io {
+                context: format!("minting {}", kek.display()),
+                source,
+            };
+            let mut bytes = [0u8; 32];
+            std::io::Read::read_exact(
+                &mut std::fs::File::open("/dev/urandom").map_err(io)?,
+                &mut bytes,
+            )
+            .map_err(io)?;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            std::fs::write(&kek, format!("{hex}\n")).map_err(io)?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&kek, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
         Ok(dirs)
+    }
+
+    /// identity-svc's key-encryption key file, minted on first run.
+    fn key_encryption_key(&self) -> PathBuf {
+        self.data.join("identity-key-encryption-key")
     }
 
     /// The operator's password, generated on first run.

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cache;
 pub mod convert;
 pub mod error;
+pub mod kek;
 pub mod names;
 pub mod password;
 pub mod ratelimit;
@@ -40,8 +41,9 @@ pub const SERVICE_NAME: &str = "identity-svc";
 /// The port the service listens on when no address is configured.
 pub const DEFAULT_PORT: u16 = 50051;
 
-/// The services that call this one, allowed unless `--allowed-peers` says otherwise.
-pub const DEFAULT_CALLERS: &[&str] = &["gateway", "tenancy-svc", "rbac-svc"];
+/// The services that call this one in the call graph (mtm-callgraph), allowed unless
+/// `--allowed-peers` says otherwise; the call graph decides which methods each may call.
+pub const DEFAULT_CALLERS: &[&str] = &["gateway", "tenancy-svc"];
 
 /// Configuration, from flags with `MTM_*` environment fallbacks.
 #[derive(Clone, Debug, clap::Parser)]
@@ -92,12 +94,27 @@ pub struct Config {
     #[arg(long, env = "MTM_OPERATOR_PASSWORD_FILE")]
     pub operator_password_file: Option<PathBuf>,
 
-    /// Failed sign-ins allowed per UPN within the lockout window before further attempts are
-    /// refused (RESOURCE_EXHAUSTED). Counted in memory, per replica.
+    /// A file of key-encryption keys that seal the token-signing keys at rest: one key of 32
+    /// random bytes per line in base64 (`head -c 32 /dev/urandom | base64`) or 64 hex digits,
+    /// `#` comments allowed.
+    /// The first seals (and re-seals stored keys at start); the others only open, for
+    /// rotation. Required: without it the service refuses to start.
+    #[arg(long, env = "MTM_KEY_ENCRYPTION_KEY_FILE")]
+    pub key_encryption_key_file: Option<PathBuf>,
+
+    /// Key-encryption keys given in code (tests, embedding); used instead of the file.
+    #[arg(skip)]
+    pub key_encryption_keys: Option<kek::KeyEncryptionKeys>,
+
+    /// Password guesses allowed per account and source (the client address the gateway
+    /// forwards) within the lockout window; reaching it blocks that pair for the window,
+    /// doubling with each further lockout up to 64 windows (RESOURCE_EXHAUSTED). Ten times as
+    /// many are allowed per account over all sources. Counted in memory, per replica.
     #[arg(long, env = "MTM_SIGN_IN_MAX_FAILURES", default_value_t = 5)]
     pub sign_in_max_failures: u32,
 
-    /// The lockout window, in seconds, counted from the first failure.
+    /// The lockout window, in seconds: failures are counted from the first one in a window,
+    /// and the first block lasts this long.
     #[arg(long, env = "MTM_SIGN_IN_LOCKOUT_SECS", default_value_t = 300)]
     pub sign_in_lockout_secs: u64,
 
@@ -117,6 +134,11 @@ pub struct Config {
     /// Argon2id passes for password hashes.
     #[arg(long, env = "MTM_PASSWORD_HASH_ITERATIONS", default_value_t = 2)]
     pub password_hash_iterations: u32,
+
+    /// Password hashes computed at once (the others wait); bounds their memory to this times
+    /// the memory cost. 0: one per available CPU.
+    #[arg(long, env = "MTM_PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
 }
 
 impl Config {
@@ -134,12 +156,17 @@ impl Config {
             token_leeway_secs: 0,
             operator_name: "operator".into(),
             operator_password_file: None,
+            key_encryption_key_file: None,
+            key_encryption_keys: Some(
+                kek::KeyEncryptionKeys::generate().expect("the system has randomness"),
+            ),
             trust_domain_claims: true,
             seed_demo: false,
             sign_in_max_failures: 5,
             sign_in_lockout_secs: 300,
             password_hash_memory_kib: 1024,
             password_hash_iterations: 1,
+            password_hash_concurrency: 0,
         }
     }
 }
@@ -147,11 +174,17 @@ impl Config {
 /// Builds the handlers' shared state: opens and migrates the store, makes sure a signing key
 /// exists and loads the operator credential.
 pub async fn prepare(config: &Config) -> Result<state::State, Error> {
+    let keks = key_encryption_keys(config)?;
     let db = store::open(&config.database_url).await?;
-    store::keys::ensure_active(&db).await?;
+    let resealed = store::keys::seal_at_rest(&db, &keks).await?;
+    if resealed > 0 {
+        tracing::info!(resealed, primary = %keks.ids()[0], "signing keys sealed at rest");
+    }
+    store::keys::ensure_active(&db, &keks).await?;
     let passwords = password::Passwords::new(
         config.password_hash_memory_kib,
         config.password_hash_iterations,
+        config.password_hash_concurrency,
     )?;
     let operator = match &config.operator_password_file {
         Some(path) => {
@@ -175,7 +208,7 @@ pub async fn prepare(config: &Config) -> Result<state::State, Error> {
     Ok(state::State {
         db,
         passwords,
-        limiter: ratelimit::FailureLimiter::new(
+        limiter: ratelimit::SignInLimiter::new(
             config.sign_in_max_failures,
             Duration::from_secs(config.sign_in_lockout_secs),
         ),
@@ -188,7 +221,26 @@ pub async fn prepare(config: &Config) -> Result<state::State, Error> {
         }),
         operator,
         trust_domain_claims: config.trust_domain_claims,
+        keks,
     })
+}
+
+/// The configured KEKs: given in code, else read from the file; a configuration error when
+/// neither is given, since a signing key stored in the clear lets whoever reads a backup mint
+/// tokens for anyone.
+fn key_encryption_keys(config: &Config) -> Result<kek::KeyEncryptionKeys, Error> {
+    if let Some(keys) = &config.key_encryption_keys {
+        return Ok(keys.clone());
+    }
+    let path = config.key_encryption_key_file.as_ref().ok_or_else(|| {
+        Error::Config(
+            "no key-encryption key: give --key-encryption-key-file (MTM_KEY_ENCRYPTION_KEY_FILE), \
+             a file holding one base64 key of 32 random bytes per line, e.g. \
+             `head -c 32 /dev/urandom | base64 > kek`"
+                .into(),
+        )
+    })?;
+    kek::KeyEncryptionKeys::load(path)
 }
 
 /// Serves the service over mutual TLS on `listener` until `shutdown` is cancelled. The store
@@ -223,7 +275,7 @@ pub async fn serve(
         )))
         .serve_backend(
             &config.backend,
-            DEFAULT_CALLERS,
+            mtm_plumbing::callgraph::Service::Identity,
             listener,
             health_listener,
             shutdown,

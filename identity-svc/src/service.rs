@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod directory;
 pub mod internal;
+pub mod source;
 
 /// Turns a handler result into a gRPC response.
 pub(crate) fn reply<T>(

@@ -7,8 +7,9 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 
 use crate::cache::PrincipalCache;
+use crate::kek::KeyEncryptionKeys;
 use crate::password::Passwords;
-use crate::ratelimit::FailureLimiter;
+use crate::ratelimit::SignInLimiter;
 
 /// How access tokens are issued.
 #[derive(Clone, Debug)]
@@ -39,8 +40,8 @@ pub struct State {
     pub db: DatabaseConnection,
     /// Password hashing.
     pub passwords: Passwords,
-    /// Failed sign-ins per UPN.
-    pub limiter: FailureLimiter,
+    /// Sign-in guesses per (account, source) and per account.
+    pub limiter: SignInLimiter,
     /// Resolved principals.
     pub cache: PrincipalCache,
     /// Token issue settings.
@@ -49,4 +50,6 @@ pub struct State {
     pub operator: Option<Arc<Operator>>,
     /// Whether a claimed domain is verified at once instead of by its DNS TXT record.
     pub trust_domain_claims: bool,
+    /// The key-encryption keys that seal signing keys at rest.
+    pub keks: KeyEncryptionKeys,
 }

@@ -237,13 +237,23 @@ impl KeyMaterial {
         }
     }
 
-    /// Signs `claims` as a compact JWS with `alg: EdDSA` and this key's `kid`.
-    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, TokenError> {
-        let seed: [u8; 32] = URL_SAFE_NO_PAD
-            .decode(&self.seed)
+    /// The 32 bytes of a base64url private seed.
+    pub fn seed_bytes_of(seed: &str) -> Result<[u8; 32], TokenError> {
+        URL_SAFE_NO_PAD
+            .decode(seed)
             .ok()
             .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| TokenError::KeySet("the private seed is corrupt".into()))?;
+            .ok_or_else(|| TokenError::KeySet("the private seed is corrupt".into()))
+    }
+
+    /// The 32 bytes of this key's private seed.
+    pub fn seed_bytes(&self) -> Result<[u8; 32], TokenError> {
+        Self::seed_bytes_of(&self.seed)
+    }
+
+    /// Signs `claims` as a compact JWS with `alg: EdDSA` and this key's `kid`.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, TokenError> {
+        let seed = self.seed_bytes()?;
         let der = ed25519_dalek::SigningKey::from_bytes(&seed)
             .to_pkcs8_der()
             .map_err(|e| TokenError::KeySet(e.to_string()))?;

@@ -72,19 +72,22 @@ impl AuthHandlers {
             nbf: now,
             operator,
         };
-        let token = keys::material(&key)
+        let token = keys::material(&key, &self.state.keks)?
             .sign(&claims)
             .map_err(|e| Error::Crypto(e.to_string()))?;
         Ok(Issued { token, claims })
     }
 
-    async fn sign_in(&self, request: SignInRequest) -> Result<SignInResponse> {
+    /// Signs in with a password. The guess is reserved with the limiter before the Argon2
+    /// verification (so parallel guesses cannot overtake the count) and settled after it.
+    async fn sign_in(&self, request: SignInRequest, source: &str) -> Result<SignInResponse> {
         let key = request.upn.trim().to_ascii_lowercase();
-        if !self.state.limiter.allowed(&key) {
-            return Err(Error::ResourceExhausted(
-                "too many failed sign-ins for this name; try again later".into(),
-            ));
-        }
+        let attempt = self.state.limiter.reserve(&key, source).map_err(|wait| {
+            Error::ResourceExhausted(format!(
+                "too many failed sign-ins for this name from here; try again in {} s",
+                wait.as_secs().max(1)
+            ))
+        })?;
         if let Some(operator) = self
             .state
             .operator
@@ -97,10 +100,10 @@ impl AuthHandlers {
                 .verify(&request.password, Some(&operator.password_hash))
                 .await?;
             if !ok {
-                self.state.limiter.failed(&key);
+                attempt.failed();
                 return Err(Error::Unauthenticated);
             }
-            self.state.limiter.succeeded(&key);
+            attempt.succeeded();
             let issued = self
                 .issue(
                     OPERATOR_SUBJECT,
@@ -122,11 +125,11 @@ impl AuthHandlers {
         let user = match user {
             Some(user) if matched && user.enabled => user,
             _ => {
-                self.state.limiter.failed(&key);
+                attempt.failed();
                 return Err(Error::Unauthenticated);
             }
         };
-        self.state.limiter.succeeded(&key);
+        attempt.succeeded();
         let tenant = names::tenant_name(&user.tenant_id);
         let issued = self
             .issue(
@@ -219,7 +222,7 @@ impl AuthHandlers {
                 .map_err(|_| Error::invalid("request_id", "must be a UUID"))?;
             Some(request_id)
         };
-        let (active, retired) = keys::rotate(&self.state.db, request_id).await?;
+        let (active, retired) = keys::rotate(&self.state.db, &self.state.keks, request_id).await?;
         Ok(RotateSigningKeyResponse {
             active_key: Some(signing_key_message(&active)),
             retired_key: Some(signing_key_message(&retired)),
@@ -318,7 +321,8 @@ impl AuthService for AuthHandlers {
         &self,
         request: Request<SignInRequest>,
     ) -> Result<Response<SignInResponse>, Status> {
-        reply(AuthHandlers::sign_in(self, request.into_inner()).await)
+        let source = super::source::of(&request);
+        reply(AuthHandlers::sign_in(self, request.into_inner(), &source).await)
     }
 
     async fn exchange_external_token(

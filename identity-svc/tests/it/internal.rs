@@ -157,13 +157,13 @@ on_both_stores!(
 
 async fn r2_principal_names_home_tenant_and_roles_on(store: Store) {
     let h = Harness::start(store).await;
-    let mut internal = h.internal();
     let created = h.create_tenant("contoso", "contoso.com").await;
     for user_ref in [
         UserRef::User(created.first_admin_user.clone()),
         UserRef::Upn("Admin@CONTOSO.com".into()),
     ] {
-        let resolved = internal
+        let resolved = h
+            .principals()
             .resolve_principal(ResolvePrincipalRequest {
                 user_ref: Some(user_ref),
             })
@@ -182,7 +182,7 @@ async fn r2_principal_names_home_tenant_and_roles_on(store: Store) {
         assert!(!resolved.all_tickets_view_enabled);
     }
     assert_code(
-        internal
+        h.principals()
             .resolve_principal(ResolvePrincipalRequest {
                 user_ref: Some(UserRef::User("tenants/contoso/users/nobody".into())),
             })
@@ -204,7 +204,7 @@ async fn deleted_directory_users_cannot_sign_in_or_resolve_on(store: Store) {
     h.sign_in("admin@adatum.com", ADMIN_PASSWORD)
         .await
         .expect("signs in");
-    internal
+    h.principals()
         .resolve_principal(ResolvePrincipalRequest {
             user_ref: Some(UserRef::User(created.first_admin_user.clone())),
         })
@@ -223,7 +223,7 @@ async fn deleted_directory_users_cannot_sign_in_or_resolve_on(store: Store) {
         Code::Unauthenticated,
     );
     assert_code(
-        internal
+        h.principals()
             .resolve_principal(ResolvePrincipalRequest {
                 user_ref: Some(UserRef::User(created.first_admin_user)),
             })

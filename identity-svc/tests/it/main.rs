@@ -7,6 +7,8 @@ mod concurrency;
 mod directory;
 mod groups;
 mod internal;
+mod keys;
+mod lockout;
 mod providers;
 mod seed;
 mod support;

@@ -61,6 +61,8 @@ pub struct Harness {
     pub server: RunningServer<identity_svc::Error>,
     /// A channel as the gateway.
     pub channel: Channel,
+    /// A channel as tenancy-svc, which alone drives directories and lookups.
+    pub tenancy: Channel,
     /// The configuration it runs with.
     pub config: Config,
     store: Store,
@@ -89,10 +91,14 @@ impl Harness {
         let channel = mtls_channel(server.addr, &pki.material("gateway"))
             .await
             .expect("mTLS connect");
+        let tenancy = mtls_channel(server.addr, &pki.material("tenancy-svc"))
+            .await
+            .expect("mTLS connect");
         Self {
             pki,
             server,
             channel,
+            tenancy,
             config,
             store,
             _files: files,
@@ -112,6 +118,30 @@ impl Harness {
         (server, channel)
     }
 
+    /// Starts another replica on the same store after `adjust` changed a copy of the
+    /// configuration; returns it and a channel to it as the gateway.
+    pub async fn start_replica_with(
+        &self,
+        adjust: impl FnOnce(&mut Config),
+    ) -> (RunningServer<identity_svc::Error>, Channel) {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        let server =
+            RunningServer::start(|listener, shutdown| serve(config, listener, None, shutdown))
+                .await;
+        let channel = mtls_channel(server.addr, &self.pki.material("gateway"))
+            .await
+            .expect("mTLS connect");
+        (server, channel)
+    }
+
+    /// A direct connection to the service's store, for reading raw rows.
+    pub async fn raw_store(&self) -> sea_orm::DatabaseConnection {
+        identity_svc::store::open(&self.config.database_url)
+            .await
+            .expect("open the store")
+    }
+
     /// Stops the service and removes its store.
     pub async fn stop(self) {
         self.server.stop().await;
@@ -120,8 +150,13 @@ impl Harness {
         }
     }
 
-    /// A `PrincipalInternalService` client.
+    /// A `PrincipalInternalService` client as tenancy-svc (directories and lookups).
     pub fn internal(&self) -> PrincipalInternalServiceClient<Channel> {
+        PrincipalInternalServiceClient::new(self.tenancy.clone())
+    }
+
+    /// A `PrincipalInternalService` client as the gateway (`ResolvePrincipal`).
+    pub fn principals(&self) -> PrincipalInternalServiceClient<Channel> {
         PrincipalInternalServiceClient::new(self.channel.clone())
     }
 
@@ -142,7 +177,7 @@ impl Harness {
     ) -> Result<mtm_proto::mtm::identity::v1::ResolvePrincipalResponse, tonic::Status> {
         use mtm_proto::mtm::identity::v1::ResolvePrincipalRequest;
         use mtm_proto::mtm::identity::v1::resolve_principal_request::UserRef;
-        self.internal()
+        self.principals()
             .resolve_principal(ResolvePrincipalRequest {
                 user_ref: Some(UserRef::User(user.to_owned())),
             })
