@@ -132,6 +132,7 @@ async fn start() -> Suite {
             tenant_rate_limit: 1e6,
             tenant_rate_burst: 1_000_000,
         },
+        keys: gateway::KeyArgs::default(),
     };
     let gateway_server =
         RunningServer::start(|l, s| gateway::serve(gateway_config, l, None, s)).await;

@@ -10,8 +10,6 @@ mod export;
 mod merge;
 mod sources;
 
-use std::sync::Arc;
-
 use mtm_plumbing::audit::AuditParent;
 use mtm_plumbing::audit::query::AuditFilter;
 use mtm_plumbing::client::ServiceChannel;
@@ -29,7 +27,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
 use crate::Backends;
-use crate::forward::service::Authenticate;
+use crate::admission::{self, Admission, Verdict};
 use merge::Cursor;
 use sources::{Query, Sources};
 
@@ -39,17 +37,17 @@ const MAX_PAGE: u64 = 1000;
 
 /// The gateway's merged audit service.
 pub struct MergedAudit {
-    auth: Arc<dyn Authenticate>,
+    admission: Admission,
     rbac: DecisionServiceClient<ServiceChannel>,
     sources: Sources,
     backends: Backends,
 }
 
 impl MergedAudit {
-    /// The merged audit of `backends`, for callers authenticated by `auth`.
-    pub fn new(auth: Arc<dyn Authenticate>, backends: Backends) -> Self {
+    /// The merged audit of `backends`, for callers admitted by `admission`.
+    pub fn new(admission: Admission, backends: Backends) -> Self {
         Self {
-            auth,
+            admission,
             rbac: DecisionServiceClient::new(backends.rbac.clone()),
             sources: Sources::new(&backends),
             backends,
@@ -61,10 +59,11 @@ impl MergedAudit {
     async fn caller(
         &self,
         metadata: &MetadataMap,
+        extensions: &tonic::Extensions,
         parent: &str,
         filter: &str,
     ) -> Result<(AuditParent, CallContext), Status> {
-        let principal = self.auth.principal(metadata).await?;
+        let principal = admission::caller(extensions).await?.principal;
         let audit_parent = AuditParent::parse(parent).ok_or_else(|| {
             invalid_field(
                 "parent",
@@ -95,6 +94,16 @@ impl MergedAudit {
     ) -> Result<Result<Query, Status>, Status> {
         let principal = context.principal.clone().unwrap_or_default();
         let admitted = access::admit(&mut self.rbac.clone(), &principal, parent).await?;
+        if let AuditParent::Customer(customer) = parent {
+            let verdict = match &admitted {
+                Ok(()) => Verdict::Granted,
+                Err(status) if status.code() == tonic::Code::NotFound => Verdict::Invisible,
+                Err(_) => Verdict::Forbidden,
+            };
+            if let Err(refusal) = self.admission.mfa_at(&principal, customer, verdict).await {
+                return Ok(Err(refusal));
+            }
+        }
         Ok(admitted.map(|()| Query {
             parent: parent.name(),
             filter: filter.to_owned(),
@@ -118,9 +127,9 @@ impl AuditService for MergedAudit {
         &self,
         request: Request<ListAuditRecordsRequest>,
     ) -> Result<Response<ListAuditRecordsResponse>, Status> {
-        let (metadata, _, request) = request.into_parts();
+        let (metadata, extensions, request) = request.into_parts();
         let (parent, context) = self
-            .caller(&metadata, &request.parent, &request.filter)
+            .caller(&metadata, &extensions, &request.parent, &request.filter)
             .await?;
         let query = self.admit(&parent, &request.filter, &context).await??;
         let size = mtm_plumbing::paging::page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
@@ -152,9 +161,9 @@ impl AuditService for MergedAudit {
         &self,
         request: Request<ExportAuditRecordsRequest>,
     ) -> Result<Response<Self::ExportAuditRecordsStream>, Status> {
-        let (metadata, _, request) = request.into_parts();
+        let (metadata, extensions, request) = request.into_parts();
         let (parent, context) = self
-            .caller(&metadata, &request.parent, &request.filter)
+            .caller(&metadata, &extensions, &request.parent, &request.filter)
             .await?;
         let query = match self.admit(&parent, &request.filter, &context).await? {
             Ok(query) => query,

@@ -1,82 +1,42 @@
 //! Who is calling: the bearer token verified locally against identity-svc's published keys
-//! (fetched once, refreshed when a token names an unknown key), then the principal resolved
-//! by identity-svc at request time, so a removal from a group or a disabled user counts on the
-//! very next request (R2).
+//! (kept fresh by [`keys`]), then the principal resolved by identity-svc at request time, so a
+//! removal from a group or a disabled user counts on the very next request (R2).
 
-use std::time::{Duration, Instant};
+pub mod keys;
 
-use identity_svc::token::{AccessClaims, TokenError, Verifier};
+use std::sync::Arc;
+
+use identity_svc::token::AccessClaims;
 use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::Principal;
-use mtm_proto::mtm::identity::v1::auth_service_client::AuthServiceClient;
+use mtm_proto::mtm::identity::v1::ResolvePrincipalRequest;
 use mtm_proto::mtm::identity::v1::principal_internal_service_client::PrincipalInternalServiceClient;
 use mtm_proto::mtm::identity::v1::resolve_principal_request::UserRef;
-use mtm_proto::mtm::identity::v1::{GetJwksRequest, ResolvePrincipalRequest};
-use tokio::sync::RwLock;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 
-use crate::forward::service::Authenticate;
-
-/// Seconds of clock skew tolerated on `exp` and `nbf`.
-const LEEWAY_SECS: u64 = 30;
-/// The keys are fetched again for an unknown `kid` at most this often.
-const REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+use keys::{KeyArgs, Keys};
 
 /// Verifies bearer tokens and resolves the caller with identity-svc.
 pub struct TokenAuth {
     identity: ServiceChannel,
-    keys: RwLock<Option<(Verifier, Instant)>>,
+    keys: Arc<Keys>,
 }
 
 impl TokenAuth {
-    /// Authentication backed by identity-svc on `identity`.
-    pub fn new(identity: ServiceChannel) -> Self {
+    /// Authentication backed by identity-svc on `identity`, its keys refreshed as `settings`
+    /// say.
+    pub fn new(identity: ServiceChannel, settings: KeyArgs) -> Self {
         Self {
+            keys: Keys::start(identity.clone(), settings),
             identity,
-            keys: RwLock::new(None),
         }
     }
 
-    /// Fetches the current keys from identity-svc.
-    async fn fetch(&self) -> Result<Verifier, Status> {
-        let jwks = AuthServiceClient::new(self.identity.clone())
-            .get_jwks(GetJwksRequest {})
-            .await?
-            .into_inner();
-        Verifier::from_jwks_json(&jwks.jwks_json, &jwks.issuer, &jwks.audience, LEEWAY_SECS)
-            .map_err(|error| {
-                tracing::error!(%error, "identity-svc published an unusable key set");
-                Status::unavailable("token keys are unavailable")
-            })
-    }
-
-    /// The claims of `token`, refreshing the keys once when it names an unknown one.
+    /// The claims of `token`, or UNAUTHENTICATED.
     pub(crate) async fn verify(&self, token: &str) -> Result<AccessClaims, Status> {
-        let cached = self.keys.read().await.clone();
-        let outcome = match &cached {
-            Some((verifier, _)) => verifier.verify(token),
-            None => Err(TokenError::UnknownKey),
-        };
-        match outcome {
-            Ok(claims) => Ok(claims),
-            Err(TokenError::UnknownKey) => {
-                let recently = cached.is_some_and(|(_, at)| at.elapsed() < REFRESH_INTERVAL);
-                if recently {
-                    return Err(refused(&TokenError::UnknownKey));
-                }
-                let verifier = self.fetch().await?;
-                let outcome = verifier.verify(token);
-                *self.keys.write().await = Some((verifier, Instant::now()));
-                outcome.map_err(|e| refused(&e))
-            }
-            Err(error) => Err(refused(&error)),
-        }
+        self.keys.verify(token).await
     }
-}
-
-fn refused(error: &TokenError) -> Status {
-    Status::unauthenticated(error.to_string())
 }
 
 pub(crate) fn bearer(metadata: &MetadataMap) -> Result<&str, Status> {
@@ -102,9 +62,9 @@ pub struct Caller {
 }
 
 impl TokenAuth {
-    /// The caller of a request with its preferences, or UNAUTHENTICATED.
-    pub async fn caller(&self, metadata: &MetadataMap) -> Result<Caller, Status> {
-        let claims = self.verify(bearer(metadata)?).await?;
+    /// The caller holding the verified `claims`, with its preferences, or UNAUTHENTICATED.
+    pub async fn resolve(&self, claims: &AccessClaims) -> Result<Caller, Status> {
+        let claims = claims.clone();
         if claims.operator {
             return Ok(Caller {
                 principal: Principal {
@@ -138,13 +98,6 @@ impl TokenAuth {
             principal,
             all_tickets_view_enabled: resolved.all_tickets_view_enabled,
         })
-    }
-}
-
-#[tonic::async_trait]
-impl Authenticate for TokenAuth {
-    async fn principal(&self, metadata: &MetadataMap) -> Result<Principal, Status> {
-        Ok(self.caller(metadata).await?.principal)
     }
 }
 

@@ -4,6 +4,7 @@
 //! `serve` runs the gateway on a bound listener until the shutdown token is cancelled; `main`
 //! only parses the configuration and calls it.
 
+mod admission;
 mod audit;
 mod auth;
 mod backends;
@@ -11,7 +12,6 @@ mod change_control;
 mod decisions;
 mod forward;
 mod limits;
-mod mfa;
 mod request_id;
 mod status;
 mod tickets;
@@ -31,6 +31,8 @@ use mtm_proto::mtm::gateway::v1::workspace_service_server::WorkspaceServiceServe
 use mtm_proto::mtm::rbac::v1::decision_service_server::DecisionServiceServer;
 use tokio::net::TcpListener;
 
+pub use admission::surface::{Touches, touches};
+pub use auth::keys::KeyArgs;
 pub use backends::Backends;
 pub use forward::service::FORWARDED_SERVICES;
 use forward::service::{Forwarded, Forwarder};
@@ -90,6 +92,10 @@ pub struct Config {
     /// Per-tenant rate limits on every public call.
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    /// How fresh the token keys are kept.
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// Why the gateway stopped with an error.
@@ -120,22 +126,34 @@ pub async fn serve(
         _ => mtls.clone(),
     };
     let backends = Backends::connect(&config, &mtls)?;
-    let auth = Arc::new(auth::TokenAuth::new(backends.identity.clone()));
-    let workspace = WorkspaceServiceServer::new(workspace::Workspace::new(auth.clone(), &backends))
+    let auth = Arc::new(auth::TokenAuth::new(
+        backends.identity.clone(),
+        config.keys.clone(),
+    ));
+    let admission = admission::Admission::new(backends.rooms.clone());
+    let workspace = WorkspaceServiceServer::new(workspace::Workspace::new(&backends))
         .max_decoding_message_size(settings.max_message_bytes)
         .max_encoding_message_size(settings.max_message_bytes);
-    let decisions =
-        DecisionServiceServer::new(decisions::PublicDecisions::new(auth.clone(), &backends))
+    let decisions = DecisionServiceServer::new(decisions::PublicDecisions::new(
+        admission.clone(),
+        &backends,
+    ))
+    .max_decoding_message_size(settings.max_message_bytes)
+    .max_encoding_message_size(settings.max_message_bytes);
+    let audit =
+        AuditServiceServer::new(audit::MergedAudit::new(admission.clone(), backends.clone()))
             .max_decoding_message_size(settings.max_message_bytes)
             .max_encoding_message_size(settings.max_message_bytes);
-    let audit = AuditServiceServer::new(audit::MergedAudit::new(auth.clone(), backends.clone()))
-        .max_decoding_message_size(settings.max_message_bytes)
-        .max_encoding_message_size(settings.max_message_bytes);
-    let all_tickets = tickets::server(auth.clone(), backends.clone(), settings.max_message_bytes);
+    let all_tickets = tickets::server(
+        admission.clone(),
+        backends.clone(),
+        settings.max_message_bytes,
+    );
     let public_layers = tower::ServiceBuilder::new()
         .layer(request_id::RequestIdLayer)
-        .layer(limits::TenantLimitLayer::new(&config.limits, auth.clone()));
-    let forwarder = Arc::new(Forwarder::new(auth, backends.clone()));
+        .layer(admission::AuthenticateLayer::new(auth))
+        .layer(limits::TenantLimitLayer::new(&config.limits));
+    let forwarder = Arc::new(Forwarder::new(admission, backends.clone()));
     let status = StatusServiceServer::new(status::Status::new(backends))
         .max_decoding_message_size(settings.max_message_bytes)
         .max_encoding_message_size(settings.max_message_bytes);

@@ -1,5 +1,6 @@
 //! Per-tenant rate limits, so one partner cannot starve the others: a token bucket (GCRA, from
-//! `governor`) per caller's home tenant, taken from its verified bearer token; calls without a
+//! `governor`) per caller's home tenant, taken from its bearer token as admission verified it
+//! (`admission::Authenticated` in the request's extensions); calls without a
 //! valid token share a bucket per client address. Every public call counts, the gateway's own
 //! services included; health checks do not. Over the limit is RESOURCE_EXHAUSTED with a
 //! `google.rpc.RetryInfo` saying when to retry.
@@ -15,12 +16,11 @@ use std::time::Duration;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tonic::body::Body;
-use tonic::metadata::MetadataMap;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::auth::{TokenAuth, bearer};
+use crate::admission::Authenticated;
 
 /// How often buckets of idle callers are dropped.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -86,16 +86,15 @@ impl LimitArgs {
 #[derive(Clone)]
 pub struct TenantLimitLayer {
     limiter: Arc<DefaultKeyedRateLimiter<String>>,
-    auth: Arc<TokenAuth>,
 }
 
 impl TenantLimitLayer {
-    /// Buckets as `settings` say, keyed with tokens verified by `auth`. Idle buckets are
-    /// dropped every minute for as long as the layer lives.
-    pub fn new(settings: &LimitArgs, auth: Arc<TokenAuth>) -> Self {
+    /// Buckets as `settings` say. Idle buckets are dropped every minute for as long as the
+    /// layer lives.
+    pub fn new(settings: &LimitArgs) -> Self {
         let limiter = Arc::new(RateLimiter::keyed(settings.quota()));
         tokio::spawn(sweep(Arc::downgrade(&limiter)));
-        Self { limiter, auth }
+        Self { limiter }
     }
 }
 
@@ -132,17 +131,19 @@ pub struct TenantLimit<S> {
 
 /// The bucket of a request: its verified token's home tenant (`operator` for the operator),
 /// or its client address.
-async fn key_of(auth: &TokenAuth, metadata: MetadataMap, remote: Option<IpAddr>) -> String {
-    if let Ok(token) = bearer(&metadata)
-        && let Ok(claims) = auth.verify(token).await
+fn key_of(request: &http::Request<Body>) -> String {
+    if let Some(claims) = request
+        .extensions()
+        .get::<Authenticated>()
+        .and_then(|a| a.claims().ok())
     {
         return if claims.operator {
             "operator".to_owned()
         } else {
-            claims.tid
+            claims.tid.clone()
         };
     }
-    match remote {
+    match remote_ip(request) {
         Some(ip) => format!("address:{ip}"),
         None => "address:unknown".to_owned(),
     }
@@ -197,9 +198,7 @@ where
             if request.uri().path().starts_with(EXEMPT_PREFIX) {
                 return inner.call(request).await;
             }
-            let metadata = MetadataMap::from_headers(request.headers().clone());
-            let remote = remote_ip(&request);
-            let key = key_of(&layer.auth, metadata, remote).await;
+            let key = key_of(&request);
             match layer.limiter.check_key(&key) {
                 Ok(()) => inner.call(request).await,
                 Err(not_until) => {

@@ -9,21 +9,19 @@ mod filter;
 mod order;
 mod service;
 
-use std::sync::Arc;
-
 use mtm_proto::mtm::gateway::v1::aggregated_ticket_service_server::AggregatedTicketServiceServer;
 pub use service::AggregatedTickets;
 
 use crate::Backends;
-use crate::auth::TokenAuth;
+use crate::admission::Admission;
 
-/// The mountable service, authenticating with `auth`, with the server's message size limit.
+/// The mountable service, admitting with `admission`, with the server's message size limit.
 pub fn server(
-    auth: Arc<TokenAuth>,
+    admission: Admission,
     backends: Backends,
     max_message_bytes: usize,
 ) -> AggregatedTicketServiceServer<AggregatedTickets> {
-    AggregatedTicketServiceServer::new(AggregatedTickets::new(auth, backends))
+    AggregatedTicketServiceServer::new(AggregatedTickets::new(admission, backends))
         .max_decoding_message_size(max_message_bytes)
         .max_encoding_message_size(max_message_bytes)
 }

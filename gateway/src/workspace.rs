@@ -3,8 +3,6 @@
 
 mod customers;
 
-use std::sync::Arc;
-
 use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::{Principal, TenantKind};
 use mtm_proto::mtm::gateway::v1::workspace_service_server::WorkspaceService;
@@ -21,7 +19,7 @@ use mtm_proto::mtm::tenancy::v1::{BatchGetTenantsRequest, Tenant};
 use tonic::{Request, Response, Status};
 
 use crate::Backends;
-use crate::forward::service::Authenticate;
+use crate::admission;
 use customers::{Filter, PageRequest};
 
 /// The most accessible customers asked of rbac-svc per page (its maximum).
@@ -31,17 +29,15 @@ const TENANTS_PER_BATCH: usize = 5000;
 
 /// Serves `WorkspaceService` for any signed-in caller.
 pub struct Workspace {
-    auth: Arc<dyn Authenticate>,
     identity: PrincipalInternalServiceClient<ServiceChannel>,
     tenancy: TenancyInternalServiceClient<ServiceChannel>,
     rbac: DecisionServiceClient<ServiceChannel>,
 }
 
 impl Workspace {
-    /// The service, authenticating with `auth` and asking `backends`.
-    pub fn new(auth: Arc<dyn Authenticate>, backends: &Backends) -> Self {
+    /// The service, asking `backends` about callers admission authenticated.
+    pub fn new(backends: &Backends) -> Self {
         Self {
-            auth,
             identity: PrincipalInternalServiceClient::new(backends.identity.clone()),
             tenancy: TenancyInternalServiceClient::new(backends.tenancy.clone()),
             rbac: DecisionServiceClient::new(backends.rbac.clone()),
@@ -117,7 +113,7 @@ impl WorkspaceService for Workspace {
         &self,
         request: Request<GetCallerRequest>,
     ) -> Result<Response<GetCallerResponse>, Status> {
-        let principal = self.auth.principal(request.metadata()).await?;
+        let principal = admission::caller(request.extensions()).await?.principal;
         if principal.operator {
             return Ok(Response::new(GetCallerResponse {
                 principal: Some(principal),
@@ -149,7 +145,7 @@ impl WorkspaceService for Workspace {
         &self,
         request: Request<ListMyCustomersRequest>,
     ) -> Result<Response<ListMyCustomersResponse>, Status> {
-        let principal = self.auth.principal(request.metadata()).await?;
+        let principal = admission::caller(request.extensions()).await?.principal;
         let request = request.into_inner();
         let filter = Filter::parse(&request.filter)?;
         let page_request =

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::Principal;
-use mtm_proto::mtm::rooms::v1::GetStoreInfoRequest;
 use mtm_proto::mtm::rooms::v1::store_internal_service_client::StoreInternalServiceClient;
+use mtm_proto::mtm::rooms::v1::{BatchGetStoreInfoRequest, GetStoreInfoRequest};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -41,11 +41,8 @@ impl PartnerMfa {
 
     /// Whether `customer` (an id) requires MFA of partner users.
     async fn required(&self, customer: &str) -> Result<bool, Status> {
-        if let Ok(known) = self.known.lock()
-            && let Some((required, at)) = known.get(customer)
-            && at.elapsed() < CACHE_FOR
-        {
-            return Ok(*required);
+        if let Some(required) = self.known(customer) {
+            return Ok(required);
         }
         let answer = self
             .rooms
@@ -68,6 +65,86 @@ impl PartnerMfa {
         Ok(required)
     }
 
+    /// The kept setting of `customer` while it is fresh.
+    fn known(&self, customer: &str) -> Option<bool> {
+        let known = self.known.lock().ok()?;
+        let (required, at) = known.get(customer)?;
+        (at.elapsed() < CACHE_FOR).then_some(*required)
+    }
+
+    /// Which of `customers` (ids) require MFA of partner users, asking rooms-svc in one call
+    /// for those not known; a store that cannot answer gives its status.
+    async fn required_at(&self, customers: &[String]) -> HashMap<String, Result<bool, Status>> {
+        let mut answers = HashMap::new();
+        let mut ask = Vec::new();
+        for customer in customers {
+            match self.known(customer) {
+                Some(required) => {
+                    answers.insert(customer.clone(), Ok(required));
+                }
+                None => ask.push(format!("customers/{customer}")),
+            }
+        }
+        if ask.is_empty() {
+            return answers;
+        }
+        let answer = self
+            .rooms
+            .clone()
+            .batch_get_store_info(BatchGetStoreInfoRequest {
+                customers: ask.clone(),
+            })
+            .await;
+        let reply = match answer {
+            Ok(reply) => reply.into_inner(),
+            Err(status) => {
+                for name in ask {
+                    let id = name.trim_start_matches("customers/").to_owned();
+                    answers.insert(id, Err(status.clone()));
+                }
+                return answers;
+            }
+        };
+        let now = Instant::now();
+        for store in reply.stores {
+            let id = store.customer.trim_start_matches("customers/").to_owned();
+            if let Ok(mut known) = self.known.lock() {
+                known.insert(id.clone(), (store.partner_mfa_required, now));
+            }
+            answers.insert(id, Ok(store.partner_mfa_required));
+        }
+        for failure in reply.failures {
+            let id = failure.customer.trim_start_matches("customers/").to_owned();
+            let answer = match Code::from_i32(failure.code) {
+                Code::NotFound => Ok(false),
+                code => Err(Status::new(code, failure.message)),
+            };
+            answers.insert(id, answer);
+        }
+        answers
+    }
+
+    /// For each of `customers` (ids) where `principal` is a partner user: the refusal its
+    /// token meets there (MFA required, or the setting could not be read), if any.
+    pub async fn refusals(
+        &self,
+        principal: &Principal,
+        customers: &[String],
+    ) -> HashMap<String, Status> {
+        if has_mfa(principal) || customers.is_empty() {
+            return HashMap::new();
+        }
+        self.required_at(customers)
+            .await
+            .into_iter()
+            .filter_map(|(customer, required)| match required {
+                Ok(false) => None,
+                Ok(true) => Some((customer.clone(), refusal(&customer))),
+                Err(status) => Some((customer, status)),
+            })
+            .collect()
+    }
+
     /// Forgets what is known of `customer`'s setting (it was just changed).
     pub fn forget(&self, customer: &str) {
         if let Ok(mut known) = self.known.lock() {
@@ -78,11 +155,16 @@ impl PartnerMfa {
     /// Refuses a partner user without MFA at a customer that requires it. `principal` must be
     /// a partner user at `customer`.
     pub async fn check(&self, principal: &Principal, customer: &str) -> Result<(), Status> {
-        if principal.amr.iter().any(|m| m == MFA) || !self.required(customer).await? {
+        if has_mfa(principal) || !self.required(customer).await? {
             return Ok(());
         }
         Err(refusal(customer))
     }
+}
+
+/// Whether the token asserts multi-factor authentication.
+fn has_mfa(principal: &Principal) -> bool {
+    principal.amr.iter().any(|m| m == MFA)
 }
 
 /// UNAUTHENTICATED with `ErrorInfo` reason `MFA_REQUIRED` (proto/README.md, R3).

@@ -20,7 +20,7 @@ use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Response, Status};
 
 use super::routes::{self, Decide, Guard, Route};
-use super::service::{Admission, Admitted, AtCustomer, Forwarder, permission_denied};
+use super::service::{Admitted, AtCustomer, Forwarder, How, permission_denied};
 use super::{schema, visibility};
 
 impl Forwarder {
@@ -39,7 +39,7 @@ impl Forwarder {
             && let Some(action_route) = routes::find(&pending.method)
         {
             let action = Bytes::from(pending.action.clone().unwrap_or_default().value);
-            let how = Admission {
+            let how = How {
                 request_id: &context.request_id,
                 approval_request: "",
                 check_mfa: false,
@@ -158,7 +158,7 @@ impl Forwarder {
             Err(status) => return failed(status),
         };
         let body = Bytes::from(approved.action.clone().unwrap_or_default().value);
-        let how = Admission {
+        let how = How {
             request_id,
             approval_request: &approved.name,
             check_mfa: false,

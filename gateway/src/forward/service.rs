@@ -24,23 +24,15 @@ use super::raw_codec::RawCodec;
 use super::routes::{self, Backend, Decide, Guard, Route};
 use super::{schema, visibility};
 use crate::Backends;
+use crate::admission::{self, Admission, Verdict};
 use crate::change_control::{self, ChangeControl, Held};
-use crate::mfa::PartnerMfa;
-
-/// Turns a request's credentials into the verified caller.
-#[tonic::async_trait]
-pub trait Authenticate: Send + Sync + 'static {
-    /// The caller, or UNAUTHENTICATED.
-    async fn principal(&self, metadata: &MetadataMap) -> Result<Principal, Status>;
-}
 
 /// Everything forwarding needs: who the caller is, rbac-svc for decisions, the backends, and
 /// the customer-side policies applied on the way (partner MFA, change control, denial audit).
 pub struct Forwarder {
-    auth: Arc<dyn Authenticate>,
     pub(super) rbac: DecisionServiceClient<ServiceChannel>,
     pub(super) backends: Backends,
-    mfa: PartnerMfa,
+    admission: Admission,
     pub(super) change_control: ChangeControl,
     denials: DenialAudit,
 }
@@ -76,7 +68,7 @@ pub(super) struct Admitted {
 
 /// How a call is admitted.
 #[derive(Clone, Copy)]
-pub(super) struct Admission<'a> {
+pub(super) struct How<'a> {
     /// The call's request id.
     pub request_id: &'a str,
     /// The approval request being executed, or empty.
@@ -87,12 +79,11 @@ pub(super) struct Admission<'a> {
 }
 
 impl Forwarder {
-    /// A forwarder authenticating with `auth` and forwarding to `backends`.
-    pub fn new(auth: Arc<dyn Authenticate>, backends: Backends) -> Self {
+    /// A forwarder admitting with `admission` and forwarding to `backends`.
+    pub fn new(admission: Admission, backends: Backends) -> Self {
         Self {
-            auth,
             rbac: DecisionServiceClient::new(backends.rbac.clone()),
-            mfa: PartnerMfa::new(backends.rooms.clone()),
+            admission,
             change_control: ChangeControl::new(backends.tenancy.clone()),
             denials: DenialAudit::new(backends.clone()),
             backends,
@@ -108,11 +99,11 @@ impl Forwarder {
         }
     }
 
-    /// Authenticates the caller and establishes the route's guard.
+    /// Takes the authenticated caller and establishes the route's guard.
     async fn admit(
         &self,
         route: &Route,
-        metadata: &MetadataMap,
+        extensions: &tonic::Extensions,
         body: &Bytes,
         request_id: &str,
     ) -> Result<Admitted, Status> {
@@ -122,8 +113,8 @@ impl Forwarder {
                 at: None,
             });
         }
-        let principal = self.auth.principal(metadata).await?;
-        let how = Admission {
+        let principal = admission::caller(extensions).await?.principal;
+        let how = How {
             request_id,
             approval_request: "",
             check_mfa: true,
@@ -137,7 +128,7 @@ impl Forwarder {
         route: &Route,
         principal: Principal,
         body: &Bytes,
-        how: Admission<'_>,
+        how: How<'_>,
     ) -> Result<Admitted, Status> {
         let mut context = CallContext {
             request_id: how.request_id.to_owned(),
@@ -170,7 +161,7 @@ impl Forwarder {
         let customer = routes::customer_of(&name)
             .ok_or_else(|| invalid_field(field, "must name a resource under customers/{customer}"))?
             .to_owned();
-        let partner = !principal.operator && principal.home_tenant != format!("tenants/{customer}");
+        let partner = admission::partner_at(&principal, &customer);
         let at = AtCustomer {
             customer: customer.clone(),
             target: name.clone(),
@@ -187,7 +178,11 @@ impl Forwarder {
                     .await?
             {
                 context.partner_relationship = relationship.name;
-                if let Err(status) = self.mfa.check(&principal, &customer).await {
+                if let Err(status) = self
+                    .admission
+                    .mfa_at(&principal, &customer, Verdict::Granted)
+                    .await
+                {
                     return Err(self.refuse(route, &at, &context, status).await);
                 }
             }
@@ -232,22 +227,29 @@ impl Forwarder {
             }
             (refusal, _) => refusal,
         };
-        let status = match refusal {
-            None => {
-                if partner
-                    && how.check_mfa
-                    && let Err(status) = self.mfa.check(&principal, &customer).await
-                {
-                    return Err(self.refuse(route, &at, &context, status).await);
-                }
+        let verdict = match refusal {
+            None => Verdict::Granted,
+            Some(Refusal::Invisible) => Verdict::Invisible,
+            Some(Refusal::Forbidden) => Verdict::Forbidden,
+        };
+        let verdict = if how.check_mfa {
+            match self.admission.mfa_at(&principal, &customer, verdict).await {
+                Ok(verdict) => verdict,
+                Err(status) => return Err(self.refuse(route, &at, &context, status).await),
+            }
+        } else {
+            verdict
+        };
+        let status = match verdict {
+            Verdict::Granted => {
                 context.principal = Some(principal);
                 return Ok(Admitted {
                     context: Some(context),
                     at: Some(at),
                 });
             }
-            Some(Refusal::Invisible) => not_found(&name),
-            Some(Refusal::Forbidden) => permission_denied(permission, &name),
+            Verdict::Invisible => not_found(&name),
+            Verdict::Forbidden => permission_denied(permission, &name),
         };
         Err(self.refuse(route, &at, &context, status).await)
     }
@@ -282,8 +284,9 @@ impl Forwarder {
         request: Request<Bytes>,
     ) -> Result<Response<Bytes>, Status> {
         let (metadata, extensions, body) = request.into_parts();
+        super::inputs::check(route.path, &body)?;
         let request_id = crate::request_id::of(&metadata);
-        let admitted = self.admit(route, &metadata, &body, &request_id).await?;
+        let admitted = self.admit(route, &extensions, &body, &request_id).await?;
         if let (Some(at), Some(context)) = (&admitted.at, &admitted.context) {
             self.hold_for_approval(route, at, context, &body).await?;
         }
@@ -303,7 +306,7 @@ impl Forwarder {
         match answer {
             Ok(response) => {
                 if route.path == UPDATE_SETTINGS {
-                    self.mfa.forget(&at.customer);
+                    self.admission.forget(&at.customer);
                 }
                 Ok(response)
             }

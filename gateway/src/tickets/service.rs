@@ -1,7 +1,6 @@
 //! `mtm.gateway.v1.AggregatedTicketService`: the handler that ties the view together.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use mtm_plumbing::client::ServiceChannel;
@@ -20,7 +19,7 @@ use super::customers::{self, Activity, Customer, Failure};
 use super::fanout::{self, Candidate, Query};
 use super::filter;
 use crate::Backends;
-use crate::auth::TokenAuth;
+use crate::admission::{self, Admission};
 
 /// The longest the view waits for the stores when the client sets no shorter deadline.
 const VIEW_DEADLINE: Duration = Duration::from_secs(5);
@@ -32,16 +31,16 @@ const MAX_PAGE_SIZE: u64 = 200;
 
 /// The *all tickets* view over the backends.
 pub struct AggregatedTickets {
-    auth: Arc<TokenAuth>,
+    admission: Admission,
     rbac: DecisionServiceClient<ServiceChannel>,
     backends: Backends,
 }
 
 impl AggregatedTickets {
-    /// The view, authenticating with `auth`.
-    pub fn new(auth: Arc<TokenAuth>, backends: Backends) -> Self {
+    /// The view, admitting with `admission`.
+    pub fn new(admission: Admission, backends: Backends) -> Self {
         Self {
-            auth,
+            admission,
             rbac: DecisionServiceClient::new(backends.rbac.clone()),
             backends,
         }
@@ -79,6 +78,48 @@ fn failed(failure: Failure, names: &std::collections::HashMap<String, String>) -
     }
 }
 
+impl AggregatedTickets {
+    /// Applies partner MFA to the customers of the view (R3): each customer in `allowed`
+    /// whose requirement the caller's token does not meet is taken out and returned as a
+    /// failed customer with that status; when the filter names that one customer, the call
+    /// is refused with it instead.
+    async fn mfa_refusals(
+        &self,
+        principal: &mtm_proto::mtm::common::v1::Principal,
+        named: Option<&str>,
+        allowed: &mut Vec<Customer>,
+    ) -> Result<Vec<Failure>, Status> {
+        let ids: Vec<String> = allowed
+            .iter()
+            .filter_map(|c| crate::forward::routes::customer_of(&c.name))
+            .map(str::to_owned)
+            .collect();
+        let mut refused = self.admission.mfa_refusals(principal, &ids).await;
+        if refused.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(id) = named.and_then(crate::forward::routes::customer_of)
+            && let Some(status) = refused.remove(id)
+        {
+            return Err(status);
+        }
+        let mut failures = Vec::new();
+        allowed.retain(|customer| {
+            let Some(status) = crate::forward::routes::customer_of(&customer.name)
+                .and_then(|id| refused.remove(id))
+            else {
+                return true;
+            };
+            failures.push(Failure {
+                customer: customer.name.clone(),
+                status,
+            });
+            false
+        });
+        Ok(failures)
+    }
+}
+
 #[tonic::async_trait]
 impl AggregatedTicketService for AggregatedTickets {
     async fn list_all_tickets(
@@ -91,7 +132,7 @@ impl AggregatedTicketService for AggregatedTickets {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-        let caller = self.auth.caller(request.metadata()).await?;
+        let caller = admission::caller(request.extensions()).await?;
         if !caller.all_tickets_view_enabled {
             return Err(view_disabled());
         }
@@ -119,6 +160,9 @@ impl AggregatedTicketService for AggregatedTickets {
         if view_filter.contradictory {
             allowed.clear();
         }
+        let mfa_failures = self
+            .mfa_refusals(&principal, view_filter.customer.as_deref(), &mut allowed)
+            .await?;
         let names = allowed.iter().map(|c| c.name.clone()).collect();
         let (activity, store_failures) =
             customers::ticket_activity(self.backends.rooms.clone(), names, deadline).await;
@@ -127,7 +171,8 @@ impl AggregatedTicketService for AggregatedTickets {
             .into_iter()
             .filter(|f| allowed_names.contains(f.customer.as_str()))
             .collect();
-        let customer_count = i32::try_from(allowed.len()).unwrap_or(i32::MAX);
+        let customer_count = i32::try_from(allowed.len() + mfa_failures.len()).unwrap_or(i32::MAX);
+        failures.extend(mfa_failures);
         let after = cursor.as_ref().map(|c| &c.last);
         let unreachable: HashSet<&str> = failures.iter().map(|f| f.customer.as_str()).collect();
         let candidates: Vec<Candidate> = allowed

@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod direct;
 pub mod public;
+pub mod raw;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -89,6 +90,7 @@ impl Server {
 #[derive(Debug)]
 pub struct StackBuilder {
     limits: gateway::LimitArgs,
+    keys: gateway::KeyArgs,
     max_open_stores: Option<usize>,
 }
 
@@ -96,6 +98,12 @@ impl StackBuilder {
     /// The gateway's per-tenant rate limits.
     pub fn limits(mut self, limits: gateway::LimitArgs) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// How often the gateway refreshes the token keys.
+    pub fn keys(mut self, keys: gateway::KeyArgs) -> Self {
+        self.keys = keys;
         self
     }
 
@@ -114,7 +122,9 @@ impl StackBuilder {
         let rooms = start_rooms(&pki, &files, self.max_open_stores).await;
         let tenancy = start_tenancy(&pki, &files, [identity.addr, rbac.addr, rooms.addr]).await;
         let backends = [identity.addr, tenancy.addr, rbac.addr, rooms.addr];
-        let gateway = start_gateway(&pki, backends, self.limits).await;
+        let mut config = gateway_config(&pki, backends, self.limits);
+        config.keys = self.keys;
+        let gateway = Server::start(|l, s| gateway::serve(config, l, None, s)).await;
         let as_gateway = |addr| internal_channel(&pki, addr);
         Stack {
             gateway: public_channel(&pki, gateway.addr).await,
@@ -153,6 +163,7 @@ impl Stack {
     pub fn builder() -> StackBuilder {
         StackBuilder {
             limits: gateway::LimitArgs::default(),
+            keys: gateway::KeyArgs::default(),
             max_open_stores: None,
         }
     }
@@ -277,15 +288,6 @@ pub fn gateway_config(
         rbac_url: url(rbac),
         rooms_url: url(rooms),
         limits,
+        keys: gateway::KeyArgs::default(),
     }
-}
-
-/// The gateway in front of the backends at the given addresses (see [`gateway_config`]).
-async fn start_gateway(
-    pki: &TestPki,
-    backends: [SocketAddr; 4],
-    limits: gateway::LimitArgs,
-) -> Server {
-    let config = gateway_config(pki, backends, limits);
-    Server::start(|l, s| gateway::serve(config, l, None, s)).await
 }

@@ -1,12 +1,14 @@
 //! Integration tests of the gateway on `127.0.0.1:0`, in front of backend-shaped servers built
 //! from the shared plumbing (mTLS, health, reflection).
 
+mod admission;
 mod aggregated_tickets;
 mod audit;
 mod change_control;
 mod decisions;
 mod denial_audit;
 mod harness;
+mod keys;
 mod limits;
 mod mfa;
 mod request_id;
