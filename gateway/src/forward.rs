@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod decide;
 pub mod denials;
+pub mod inputs;
 pub mod raw_codec;
 pub mod routes;
 pub mod schema;
