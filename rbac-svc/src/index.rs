@@ -10,7 +10,7 @@
 mod decide;
 pub mod scope;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeSet;
 use std::hash::BuildHasher;

@@ -35,6 +35,12 @@ pub fn customer(name: &str) -> Option<&str> {
     segments(name, &["customers", "*"]).map(|ids| ids[0])
 }
 
+/// Whether `name` is `customers/{customer}/{collection}/{id}`: a room or group of that very
+/// customer.
+pub fn of_customer(name: &str, collection: &str, customer: &str) -> bool {
+    segments(name, &["customers", "*", collection, "*"]).is_some_and(|ids| ids[0] == customer)
+}
+
 /// `tenants/{t}` → `t`.
 pub fn tenant(name: &str) -> Option<&str> {
     segments(name, &["tenants", "*"]).map(|ids| ids[0])

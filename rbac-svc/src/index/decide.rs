@@ -163,11 +163,24 @@ impl<'i> Standing<'i> {
         }
     }
 
+    /// Whether `a`'s effective scope covers the room: for a partner assignment that is
+    /// `a.scope.clip(rel.scope)` ([`Scope::clip`]), the scope `ResolveScope` answers and
+    /// `RoleAssignment.effective_scope` shows, so the three always agree (R21, R32, R34).
     #[inline]
     fn covers_room(&self, a: &Asg, rel: Option<&Rel>, room: &(Probe<'_>, Probe<'_>)) -> bool {
         let (room, group) = room;
-        self.cx.covers_room(&a.scope, room, group)
-            && rel.is_none_or(|r| self.cx.covers_room(&r.scope, room, group))
+        let cx = self.cx;
+        match rel {
+            None => cx.covers_room(&a.scope, room, group),
+            Some(r) if a.scope.all => cx.covers_room(&r.scope, room, group),
+            Some(r) if r.scope.all => cx.covers_room(&a.scope, room, group),
+            Some(r) => {
+                (cx.has(a.scope.rooms.of(&cx.keys), room)
+                    && cx.has(r.scope.rooms.of(&cx.keys), room))
+                    || (cx.has(a.scope.groups.of(&cx.keys), group)
+                        && cx.has(r.scope.groups.of(&cx.keys), group))
+            }
+        }
     }
 
     #[inline]
@@ -422,13 +435,10 @@ impl Index {
                     return;
                 }
                 resolved.allowed = true;
-                let scope = cx.scope(&a.scope);
-                match rel {
-                    None => resolved.scope.union_with(&scope),
-                    Some(rel) => resolved
-                        .scope
-                        .union_with(&scope.clip(&cx.scope(&rel.scope))),
-                }
+                let rel = rel.map(|r| cx.scope(&r.scope));
+                resolved
+                    .scope
+                    .union_with(&cx.scope(&a.scope).effective(rel.as_ref()));
             })
         });
         resolved

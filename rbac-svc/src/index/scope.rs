@@ -100,8 +100,9 @@ impl Scope {
     /// The part of `self ∩ other` that can be written as a scope without knowing which group
     /// each room is in: all rooms only if both are; otherwise the groups both name, and the
     /// rooms one names that the other names or covers entirely. A room named by one side whose
-    /// group is named by the other is decided exactly per room by `Check`, but is left out
-    /// here, so the result never covers a room outside either scope.
+    /// group (and not the room) is named by the other is left out: rbac-svc does not know
+    /// which group a room is in outside a `Check`, so the clipped scope is decided by names,
+    /// by `Check` as by `ResolveScope`, and never covers a room outside either scope.
     pub fn clip(&self, other: &Scope) -> Scope {
         if self.all {
             return other.clone();
@@ -123,6 +124,16 @@ impl Scope {
                 .filter(|r| has(&other.rooms, r))
                 .cloned()
                 .collect(),
+        }
+    }
+
+    /// The scope an assignment with this scope decides with: its own for a customer
+    /// assignment, clipped to the relationship's scope for a partner assignment (R18, R21).
+    /// `Check`, `ResolveScope` and `RoleAssignment.effective_scope` all use this one.
+    pub fn effective(&self, relationship: Option<&Scope>) -> Scope {
+        match relationship {
+            None => self.clone(),
+            Some(rel) => self.clip(rel),
         }
     }
 

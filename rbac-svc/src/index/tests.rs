@@ -1,7 +1,8 @@
 //! Unit tests of the decision index, named after the SPEC rules they check, and the property
 //! test against a plain reference evaluator.
 
-mod reference;
+mod agreement;
+pub(crate) mod reference;
 
 use super::*;
 use crate::catalogue::{BuiltIn, Kind, Perm};
@@ -514,4 +515,42 @@ fn a_name_in_several_scopes_is_kept_once_and_every_scope_still_reads_it() {
         .position(|n| &*n.name == "customers/a/roleAssignments/techs")
         .expect("techs assignment");
     assert_eq!(cx.scope(&cx.assignments[techs].scope), scope(&["g1"], &[]));
+}
+
+#[test]
+fn r21_r34_a_room_named_on_one_side_and_its_group_on_the_other_is_decided_alike() {
+    let (mut index, mut a) = world();
+    let rel = "customers/a/partnerRelationships/p";
+    // The relationship names g1 and r9; one helpdesk assignment names r1 (in g1), another
+    // names g2 (which holds r9). Clipped by names, neither covers a room.
+    a.roles.push(role(
+        &format!("{rel}/roles/helpdesk"),
+        BuiltIn::PrimaryAdmins,
+    ));
+    for (id, s) in [("one", scope(&[], &["r1"])), ("two", scope(&["g2"], &[]))] {
+        a.assignments.push(assignment(
+            &format!("{rel}/roleAssignments/{id}"),
+            &format!("{rel}/roles/helpdesk"),
+            &["tenants/p/users/hal"],
+            s,
+            Some(rel),
+        ));
+    }
+    index.put_customer(&a);
+    let hal = who("tenants/p/users/hal", "p", &[]);
+    let view = perm("rooms.view");
+    for (r, g) in [(R1, G1), (R9, G2)] {
+        let d = index.check(&hal, "a", view, &Target::Room(room(r, g)), None, NOW);
+        assert!(!d.allowed && !d.target_visible, "{r}");
+    }
+    let resolved = index.resolve_scope(&hal, "a", view, NOW);
+    assert!(resolved.allowed && resolved.scope.is_empty());
+    let rel_scope = &a.relationships[0].scope;
+    for asg in a
+        .assignments
+        .iter()
+        .filter(|x| x.members[0].ends_with("hal"))
+    {
+        assert!(asg.scope.effective(Some(rel_scope)).is_empty());
+    }
 }

@@ -45,10 +45,7 @@ pub fn assignment(
     relationship_scope: Option<&Scope>,
 ) -> pb::RoleAssignment {
     let scope = scope_of(row.all_rooms, &row.room_groups, &row.rooms);
-    let effective = match relationship_scope {
-        Some(rel) => scope.clip(rel),
-        None => scope.clone(),
-    };
+    let effective = scope.effective(relationship_scope);
     pb::RoleAssignment {
         name: row.name.clone(),
         display_name: row.display_name.clone(),

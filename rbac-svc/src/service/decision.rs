@@ -46,6 +46,20 @@ fn invalid() -> pb::Decision {
     }
 }
 
+/// Whether every room and group `target` names belongs to `customer`.
+fn within(customer: &str, target: &Target<'_>) -> bool {
+    let room = |r: &RoomAt<'_>| {
+        crate::names::of_customer(r.room, "rooms", customer)
+            && crate::names::of_customer(r.group, "roomGroups", customer)
+    };
+    match target {
+        Target::None => true,
+        Target::Room(r) => room(r),
+        Target::Ticket(rooms) => rooms.iter().all(room),
+        Target::Group(group) => crate::names::of_customer(group, "roomGroups", customer),
+    }
+}
+
 /// Decides one item; an unknown permission, a malformed customer or an unknown kind is a
 /// DENY_REASON_INVALID decision.
 fn decide(
@@ -68,6 +82,15 @@ fn decide(
             None => return invalid(),
         },
     };
+    let foreign_ticket = target
+        .and_then(|t| t.target.as_ref())
+        .is_some_and(|t| match t {
+            pb::decision_target::Target::Ticket(ticket) => {
+                !ticket.ticket.is_empty()
+                    && !crate::names::of_customer(&ticket.ticket, "tickets", customer)
+            }
+            _ => false,
+        });
     let rooms: Vec<RoomAt<'_>>;
     let target = match target.and_then(|t| t.target.as_ref()) {
         None => Target::None,
@@ -88,7 +111,18 @@ fn decide(
             Target::Ticket(&rooms)
         }
     };
-    let decision = index.check(who, customer, perm, &target, requested, now);
+    let mut decision = index.check(who, customer, perm, &target, requested, now);
+    if foreign_ticket || !within(customer, &target) {
+        // A room or group of another customer is never in scope, whatever the caller's
+        // scope here (R21, R37): denied, and not visible.
+        decision.allowed = false;
+        decision.granting = None;
+        decision.visible_rooms.clear();
+        decision.target_visible = false;
+        if decision.deny.is_none() {
+            decision.deny = Some(index::Deny::OutOfScope);
+        }
+    }
     let visible_rooms = match &target {
         Target::Ticket(rooms) => decision
             .visible_rooms

@@ -255,3 +255,78 @@ on_both_backends!(
     r24_accessible_customers_are_paged_in_customer_order_sqlite,
     r24_accessible_customers_are_paged_in_customer_order_postgres
 );
+
+async fn r21_r37_a_target_of_another_customer_is_never_allowed(db: &Db) {
+    let pki = TestPki::new();
+    let mut running = Running::start(&pki, db).await;
+    provision(&mut running, "a", "root").await;
+    provision(&mut running, "b", "root").await;
+    relate(&mut running, "a", "p", all_rooms(), &["ana"]).await;
+    let root = principal("a", "root", &[]);
+    let ana = principal("p", "ana", &[]);
+    let group = |customer: &str| pb::DecisionTarget {
+        target: Some(pb::decision_target::Target::RoomGroup(format!(
+            "customers/{customer}/roomGroups/g1"
+        ))),
+    };
+    let ticket = |customer: &str| pb::DecisionTarget {
+        target: Some(pb::decision_target::Target::Ticket(pb::TicketTarget {
+            ticket: format!("customers/{customer}/tickets/t1"),
+            rooms: vec![pb::RoomTarget {
+                room: format!("customers/{customer}/rooms/r0"),
+                room_group: format!("customers/{customer}/roomGroups/g1"),
+            }],
+        })),
+    };
+    let mixed = pb::DecisionTarget {
+        target: Some(pb::decision_target::Target::Room(pb::RoomTarget {
+            room: "customers/a/rooms/r0".into(),
+            room_group: "customers/b/roomGroups/g1".into(),
+        })),
+    };
+    for caller in [&root, &ana] {
+        // Each caller covers all rooms of customer a: its own targets are allowed...
+        for (permission, target) in [
+            ("rooms.view", room("a", "r0", "g1")),
+            ("groups.view", group("a")),
+            ("tickets.view", ticket("a")),
+        ] {
+            let d = check(&mut running, caller, "a", permission, Some(target)).await;
+            assert!(d.allowed, "{permission} on a's own target");
+        }
+        // ...and those of customer b, or half of b, never, and are not even visible.
+        for (permission, target) in [
+            ("rooms.view", room("b", "r0", "g1")),
+            ("rooms.modify", room("b", "r0", "g1")),
+            ("groups.view", group("b")),
+            ("tickets.view", ticket("b")),
+            ("rooms.view", mixed.clone()),
+        ] {
+            let d = check(&mut running, caller, "a", permission, Some(target.clone())).await;
+            assert!(!d.allowed && !d.target_visible, "{permission} {target:?}");
+            assert!(d.granting_assignment.is_empty() && d.visible_rooms.is_empty());
+            let batch = running
+                .decisions
+                .batch_check(pb::BatchCheckRequest {
+                    principal: Some(caller.clone()),
+                    items: vec![pb::BatchCheckItem {
+                        customer: "customers/a".into(),
+                        permission: permission.into(),
+                        target: Some(target),
+                        kind: 0,
+                    }],
+                    at_least_revision: 0,
+                })
+                .await
+                .expect("batch")
+                .into_inner();
+            assert_eq!(batch.decisions, [d]);
+        }
+    }
+    running.stop().await;
+}
+on_both_backends!(
+    r21_r37_a_target_of_another_customer_is_never_allowed,
+    r21_r37_a_target_of_another_customer_is_never_allowed_sqlite,
+    r21_r37_a_target_of_another_customer_is_never_allowed_postgres
+);
