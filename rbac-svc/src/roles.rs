@@ -2,6 +2,7 @@
 //! roles and assignments, list filters and pages, and the API shapes of roles and assignments.
 
 pub mod convert;
+pub mod escalation;
 pub mod filter;
 pub mod guard;
 

@@ -1,5 +1,6 @@
-//! Who may read and change which roles and assignments (R22, R23, R31, R36, R37), decided
-//! from the index for the caller of a `RoleService` call.
+//! Who may read and change which roles and assignments (R22, R23, R31, R37), decided from
+//! the index for the caller of a `RoleService` call; what a write may give is
+//! [`super::escalation`]'s (R36).
 
 use crate::catalogue::{Perm, PermSet};
 use crate::error::Error;
@@ -19,6 +20,9 @@ pub struct Caller {
     pub any: bool,
     /// Where it holds `roles.modify` (R36 bounds assignment scopes by it).
     pub modify_scope: Scope,
+    /// Where it holds each permission, by catalogue position (R36 bounds what it gives by
+    /// it).
+    pub scopes: Vec<Scope>,
 }
 
 fn perm(name: &str) -> Perm {
@@ -30,13 +34,34 @@ impl Caller {
     pub fn resolve(index: &Index, who: &Who<'_>, customer: &str, now: i64) -> Caller {
         let (held, any) = index.held(who, customer, now);
         let resolved = index.resolve_scope(who, customer, perm("roles.modify"), now);
+        let scopes = Perm::all()
+            .map(|p| {
+                if held.contains(p) {
+                    index.resolve_scope(who, customer, p, now).scope
+                } else {
+                    Scope::default()
+                }
+            })
+            .collect();
         Caller {
             customer: customer.to_owned(),
             relationship: resolved.relationship.map(|r| r.to_string()),
             held,
             any,
             modify_scope: resolved.scope,
+            scopes,
         }
+    }
+
+    /// Where the caller holds `permission` (the union of its granting assignments'
+    /// effective scopes, as `ResolveScope` answers).
+    pub fn holds(&self, permission: Perm) -> &Scope {
+        static NOWHERE: Scope = Scope {
+            all: false,
+            groups: Vec::new(),
+            rooms: Vec::new(),
+        };
+        self.scopes.get(permission.0 as usize).unwrap_or(&NOWHERE)
     }
 
     /// NOT_FOUND (as for a missing `name`) unless the caller may see what hangs under
@@ -81,32 +106,5 @@ impl Caller {
             });
         }
         Ok(())
-    }
-
-    /// R36: PERMISSION_DENIED unless the caller holds every permission it gives.
-    pub fn may_give(&self, perms: PermSet) -> Result<(), Error> {
-        match perms.iter().find(|p| !self.held.contains(*p)) {
-            None => Ok(()),
-            Some(missing) => Err(Error::PermissionDenied {
-                permission: missing.name().to_owned(),
-                message: format!(
-                    "cannot give {}: the caller does not hold it (R36)",
-                    missing.name()
-                ),
-            }),
-        }
-    }
-
-    /// R36: PERMISSION_DENIED unless `scope` lies inside the caller's `roles.modify` scope.
-    pub fn may_scope(&self, scope: &Scope) -> Result<(), Error> {
-        if self.modify_scope.contains(scope) {
-            Ok(())
-        } else {
-            Err(Error::PermissionDenied {
-                permission: "roles.modify".to_owned(),
-                message: "the scope reaches beyond the caller's own roles.modify scope (R36)"
-                    .to_owned(),
-            })
-        }
     }
 }

@@ -4,6 +4,7 @@
 mod accessible;
 mod audit;
 mod decisions;
+mod escalation;
 mod health;
 mod internal;
 mod race;

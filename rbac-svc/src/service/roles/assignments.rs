@@ -12,8 +12,8 @@ use crate::catalogue::{Perm, PermSet};
 use crate::error::Error;
 use crate::index::Scope;
 use crate::names::{self, Parent};
+use crate::roles::escalation::{self, Write};
 use crate::roles::filter::Filter;
-use crate::roles::guard::Caller;
 use crate::roles::{choose_id, convert, next_token, page};
 use crate::state::now;
 use crate::store::entity::assignment;
@@ -31,7 +31,7 @@ fn parse_name(name: &str) -> Result<(Parent, &str), Error> {
 
 /// The tenant whose users and groups may be members under `parent`, and for partner
 /// assignments the relationship scope (NOT_FOUND for an unknown relationship).
-async fn members_tenant(
+pub(super) async fn members_tenant(
     txn: &impl sea_orm::ConnectionTrait,
     parent: &Parent,
 ) -> Result<(String, Option<Scope>), Error> {
@@ -115,24 +115,10 @@ fn assignment_details(row: &assignment::Model) -> Vec<(String, String)> {
     ]
 }
 
-/// The scope decided with: a partner assignment's is clipped to the relationship (R18, R21).
-fn effective(scope: &Scope, relationship: Option<&Scope>) -> Scope {
-    relationship.map_or_else(|| scope.clone(), |rel| scope.clip(rel))
-}
-
-/// R22 aside, changing or deleting an assignment stays inside the caller's own scope (R36).
-fn may_touch(
-    caller: &Caller,
-    parent: &Parent,
-    row: &assignment::Model,
-    relationship: Option<&Scope>,
-) -> Result<(), Error> {
-    let customer_on_partner = caller.relationship.is_none() && parent.relationship().is_some();
-    if customer_on_partner {
-        return Ok(());
-    }
-    let scope = scope_of(row.all_rooms, &row.room_groups, &row.rooms);
-    caller.may_scope(&effective(&scope, relationship))
+/// The effective scope of an assignment row: a partner assignment's is clipped to the
+/// relationship (R18, R21).
+fn effective_of(row: &assignment::Model, relationship: Option<&Scope>) -> Scope {
+    scope_of(row.all_rooms, &row.room_groups, &row.rooms).effective(relationship)
 }
 
 impl Roles {
@@ -168,8 +154,11 @@ impl Roles {
         let (tenant, rel_scope) = members_tenant(&write.txn, &parent).await?;
         names::check_members(&tenant, &ra.members, "role_assignment.members")?;
         let perms = role_perms(&write.txn, &parent, &ra.role).await?;
-        caller.may_give(perms)?;
-        caller.may_scope(&effective(&scope, rel_scope.as_ref()))?;
+        let name = format!("{}/roleAssignments/{id}", parent.name());
+        escalation::permit(
+            &caller,
+            &Write::create_assignment(&name, perms, scope.effective(rel_scope.as_ref())),
+        )?;
         if let Some(name) =
             requests::replay(&write.txn, &body.request_id, &fingerprint, micros).await?
         {
@@ -182,7 +171,6 @@ impl Roles {
                 revision,
             }));
         }
-        let name = format!("{}/roleAssignments/{id}", parent.name());
         if q::assignment(&write.txn, &name).await?.is_some() {
             return Err(Error::AlreadyExists(name).into());
         }
@@ -347,16 +335,23 @@ impl Roles {
         }
         check_etag(&ra.etag, &row.etag, &row.name)?;
         let (tenant, rel_scope) = members_tenant(&write.txn, &parent).await?;
-        may_touch(&caller, &parent, &row, rel_scope.as_ref())?;
         if has("members") {
             names::check_members(&tenant, &ra.members, "role_assignment.members")?;
         }
-        if has("members") || has("scope") {
-            caller.may_give(role_perms(&write.txn, &parent, &row.role).await?)?;
-        }
-        if let Some(scope) = &scope {
-            caller.may_scope(&effective(scope, rel_scope.as_ref()))?;
-        }
+        let before = effective_of(&row, rel_scope.as_ref());
+        let after = scope
+            .as_ref()
+            .map_or_else(|| before.clone(), |s| s.effective(rel_scope.as_ref()));
+        escalation::permit(
+            &caller,
+            &Write::update_assignment(
+                &row.name,
+                role_perms(&write.txn, &parent, &row.role).await?,
+                before,
+                after,
+                has("members") || has("scope"),
+            ),
+        )?;
         if has("display_name")
             && q::assignment_name_taken(&write.txn, &parent, ra.display_name.trim(), &row.name)
                 .await?
@@ -429,7 +424,10 @@ impl Roles {
         }
         check_etag(&body.etag, &row.etag, &row.name)?;
         let (_, rel_scope) = members_tenant(&write.txn, &parent).await?;
-        may_touch(&caller, &parent, &row, rel_scope.as_ref())?;
+        escalation::permit(
+            &caller,
+            &Write::delete_assignment(&row.name, effective_of(&row, rel_scope.as_ref())),
+        )?;
         assignment::Entity::delete_by_id(row.name.as_str())
             .exec(&write.txn)
             .await

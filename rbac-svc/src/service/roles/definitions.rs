@@ -3,20 +3,23 @@
 use mtm_proto::mtm::audit::v1::AuditCategory;
 use mtm_proto::mtm::rbac::v1 as pb;
 use prost::Message;
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, Set};
 use tonic::{Request, Response, Status};
 
+use super::assignments::members_tenant;
 use super::{Roles, caller, check_etag, mask_paths};
 use crate::audit::{self, Acting, Change};
 use crate::catalogue::{BuiltIn, PermSet};
 use crate::error::Error;
+use crate::index::Scope;
 use crate::names::{self, Parent};
+use crate::roles::escalation::{self, Write};
 use crate::roles::filter::Filter;
 use crate::roles::{choose_id, convert, next_token, page};
 use crate::state::now;
 use crate::store::entity::role;
 use crate::store::write::new_etag;
-use crate::store::{lines, requests, roles as q};
+use crate::store::{lines, requests, roles as q, scope_of};
 
 /// Checks a role's display name, description and permissions; partner roles hold a subset
 /// of the *Primary admins* permissions (R20).
@@ -74,6 +77,25 @@ fn perms_of(row: &role::Model) -> PermSet {
         .fold(PermSet::EMPTY, PermSet::with)
 }
 
+/// The assignments of `role` (under `parent`) by name and effective scope: what changing or
+/// deleting the role affects (R36).
+async fn effective_assignments(
+    txn: &DatabaseTransaction,
+    parent: &Parent,
+    role: &str,
+) -> Result<Vec<(String, Scope)>, Error> {
+    let (_, relationship) = members_tenant(txn, parent).await?;
+    Ok(q::assignments_under(txn, parent)
+        .await?
+        .into_iter()
+        .filter(|a| a.role == role)
+        .map(|a| {
+            let scope = scope_of(a.all_rooms, &a.room_groups, &a.rooms);
+            (a.name, scope.effective(relationship.as_ref()))
+        })
+        .collect())
+}
+
 impl Roles {
     pub(super) async fn create_role_impl(
         &self,
@@ -108,7 +130,7 @@ impl Roles {
         let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
         caller.see(&parent, &body.parent)?;
         caller.may_change(&parent)?;
-        caller.may_give(perms)?;
+        escalation::permit(&caller, &Write::create_role(perms))?;
         if let Some(rel) = parent.relationship() {
             q::relationship(&write.txn, &rel)
                 .await?
@@ -284,7 +306,12 @@ impl Roles {
         let has = |p: &str| paths.iter().any(|x| x == p);
         let old = perms_of(&row);
         if has("permissions") {
-            caller.may_give(PermSet(perms.0 & !old.0))?;
+            let assignments = effective_assignments(&write.txn, &parent, &row.name).await?;
+            let named: Vec<(&str, Scope)> = assignments
+                .iter()
+                .map(|(name, scope)| (name.as_str(), scope.clone()))
+                .collect();
+            escalation::permit(&caller, &Write::update_role(old, perms, &named))?;
         }
         if has("display_name")
             && q::role_name_taken(&write.txn, &parent, role.display_name.trim(), &row.name).await?
@@ -362,6 +389,12 @@ impl Roles {
                 ))
                 .into());
             }
+            let assignments = effective_assignments(&write.txn, &parent, &row.name).await?;
+            let named: Vec<(&str, Scope)> = assignments
+                .iter()
+                .map(|(name, scope)| (name.as_str(), scope.clone()))
+                .collect();
+            escalation::permit(&caller, &Write::delete_role(&named))?;
             for assignment in q::delete_assignments_of(&write.txn, &row.name).await? {
                 audit::record(
                     &write.txn,
