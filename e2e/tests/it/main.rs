@@ -1,5 +1,6 @@
 //! End-to-end tests: the real binaries started as separate processes.
 
+mod fuzz;
 mod gateway_forwarding;
 mod partner_story;
 mod story;
