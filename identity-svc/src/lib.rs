@@ -8,6 +8,7 @@ pub mod audit;
 pub mod cache;
 pub mod convert;
 pub mod error;
+pub mod issuer;
 pub mod kek;
 pub mod names;
 pub mod password;
@@ -180,6 +181,7 @@ pub async fn prepare(config: &Config) -> Result<state::State, Error> {
         tracing::info!(resealed, primary = %keks.ids()[0], "signing keys sealed at rest");
     }
     store::keys::ensure_active(&db, &keks).await?;
+    store::providers::normalize_stored(&db).await?;
     let passwords = password::Passwords::new(
         config.password_hash_memory_kib,
         config.password_hash_iterations,

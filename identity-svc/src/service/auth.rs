@@ -149,7 +149,8 @@ impl AuthHandlers {
         request: ExchangeExternalTokenRequest,
     ) -> Result<ExchangeExternalTokenResponse> {
         let issuer = unverified_issuer(&request.id_token).ok_or(Error::Unauthenticated)?;
-        let provider = providers::by_issuer(&self.state.db, &issuer)
+        let canonical = crate::issuer::normalize(&issuer).map_err(|_| Error::Unauthenticated)?;
+        let provider = providers::by_issuer(&self.state.db, &canonical)
             .await?
             .ok_or(Error::Unauthenticated)?;
         let keys = KeySet::from_json(
@@ -160,7 +161,8 @@ impl AuthHandlers {
         let claims: serde_json::Map<String, serde_json::Value> = keys
             .verify(
                 &request.id_token,
-                &provider.issuer,
+                // The token's own spelling, which is the provider's issuer in canonical form.
+                &issuer,
                 &provider.audience,
                 self.state.tokens.leeway_secs,
             )
@@ -274,7 +276,11 @@ fn unverified_issuer(token: &str) -> Option<String> {
     claims.get("iss")?.as_str().map(str::to_owned)
 }
 
-/// The enabled user of `tenant` named by the token's UPN claim.
+/// The enabled user of `tenant` named by the token's UPN claim: the provider's `upn_claim`
+/// when it names one, else `upn`, else a verified `email`. An `email` claim counts only with
+/// `email_verified: true` (also when it is the configured claim), since many issuers let users
+/// type in any address; `preferred_username` is never read unless the provider's `upn_claim`
+/// names it (its administrator vouching that the issuer verifies it).
 async fn external_user(
     state: &State,
     tenant: &str,
@@ -282,12 +288,14 @@ async fn external_user(
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Option<user::Model>> {
     let candidates: &[&str] = if upn_claim.is_empty() {
-        &["upn", "preferred_username", "email"]
+        &["upn", "email"]
     } else {
         &[upn_claim]
     };
+    let email_verified = claims.get("email_verified") == Some(&serde_json::Value::Bool(true));
     let upn = candidates
         .iter()
+        .filter(|claim| **claim != "email" || email_verified)
         .find_map(|claim| claims.get(*claim).and_then(serde_json::Value::as_str));
     let Some(Ok((upn, _))) = upn.map(|u| names::normalize_upn(u, "upn")) else {
         return Ok(None);

@@ -1,14 +1,16 @@
-//! Trusted external identity providers (R2): issuers unique across the system.
+//! Trusted external identity providers (R2): issuers unique across the system, stored in the
+//! canonical form of `crate::issuer`.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 use super::entity::identity_provider::{self, Column, Entity, Model};
 use super::{is_unique_violation, now_micros};
 use crate::error::{Error, Result};
 
-/// The provider trusting `issuer`, if any.
+/// The provider trusting `issuer` (in canonical form), if any.
 pub async fn by_issuer(db: &impl ConnectionTrait, issuer: &str) -> Result<Option<Model>> {
     Ok(Entity::find()
         .filter(Column::Issuer.eq(issuer))
@@ -84,5 +86,37 @@ pub async fn save(db: &impl ConnectionTrait, mut row: Model) -> Result<Model> {
 /// Deletes a provider.
 pub async fn delete(db: &impl ConnectionTrait, name: &str) -> Result<()> {
     Entity::delete_by_id(name).exec(db).await?;
+    Ok(())
+}
+
+/// Brings the issuers stored by older releases (compared as given) into canonical form, so
+/// every spelling of them finds their provider. An issuer whose canonical form another provider
+/// already holds, or that has none, is left as it is and logged: the operator decides which
+/// provider stays.
+pub async fn normalize_stored(db: &DatabaseConnection) -> Result<()> {
+    for row in Entity::find().all(db).await? {
+        let Ok(canonical) = crate::issuer::normalize(&row.issuer) else {
+            tracing::warn!(provider = %row.name, issuer = %row.issuer, "a trusted issuer is not a valid URL");
+            continue;
+        };
+        if canonical == row.issuer {
+            continue;
+        }
+        if by_issuer(db, &canonical).await?.is_some() {
+            tracing::warn!(
+                provider = %row.name,
+                issuer = %row.issuer,
+                %canonical,
+                "two trusted issuers are the same issuer; delete one"
+            );
+            continue;
+        }
+        let mut active: identity_provider::ActiveModel = row.clone().into();
+        active.issuer = sea_orm::ActiveValue::Set(canonical);
+        active
+            .update(db)
+            .await
+            .map_err(|e| conflict(e, &row.issuer))?;
+    }
     Ok(())
 }

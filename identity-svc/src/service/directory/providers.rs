@@ -14,6 +14,7 @@ use tonic::Request;
 
 use super::guard;
 use crate::error::{Error, Result};
+use crate::issuer;
 use crate::names;
 use crate::state::State;
 use crate::store::entity::identity_provider::Model;
@@ -59,11 +60,10 @@ pub async fn create(
     let caller = guard::admin(state, &request, &tenant, &body.parent).await?;
     let given = body.identity_provider.clone().unwrap_or_default();
     let mut violations = Violations::new();
-    violations.check(
-        given.issuer.trim().is_empty(),
-        "identity_provider.issuer",
-        "is required",
-    );
+    let issuer = issuer::normalize(&given.issuer);
+    if let Err(error) = &issuer {
+        violations.add("identity_provider.issuer", error.to_string());
+    }
     violations.check(
         given.audience.trim().is_empty(),
         "identity_provider.audience",
@@ -76,6 +76,7 @@ pub async fn create(
         "must match [a-z0-9][a-z0-9-]{0,62}",
     );
     violations.into_result().map_err(Error::Invalid)?;
+    let issuer = issuer.map_err(|e| Error::invalid("identity_provider.issuer", e.to_string()))?;
     let key = idempotency::Key::of(
         "CreateIdentityProvider",
         &body.request_id,
@@ -93,7 +94,7 @@ pub async fn create(
         });
     }
     let display_name = if given.display_name.trim().is_empty() {
-        given.issuer.trim().to_owned()
+        issuer.clone()
     } else {
         given.display_name.trim().to_owned()
     };
@@ -103,7 +104,7 @@ pub async fn create(
             name: names::child_name(&tenant, "identityProviders", &id),
             tenant_id: tenant,
             display_name,
-            issuer: given.issuer.trim().to_owned(),
+            issuer,
             audience: given.audience.trim().to_owned(),
             jwks_json: given.jwks_json,
             upn_claim: given.upn_claim.trim().to_owned(),
