@@ -22,12 +22,14 @@ macro_rules! on_both {
 
 mod actors;
 mod approvals;
+mod failsafe;
 mod invitations;
 mod managed;
 mod managers;
 mod reconcile;
 mod relationships;
 mod tenants;
+mod upstream;
 
 use mtm_plumbing::testing::{RunningServer, TestPki, assert_introspectable};
 use tenancy_svc::{Config, DEFAULT_CALLERS, serve};

@@ -56,7 +56,7 @@ pub struct Org {
 }
 
 pub struct Suite {
-    _pki: TestPki,
+    pki: TestPki,
     _dir: tempfile::TempDir,
     pub tenancy: Channel,
     identity_channel: Channel,
@@ -145,7 +145,7 @@ impl Suite {
             rooms_channel,
             rbac_as_tenancy,
             rbac_channel,
-            _pki: pki,
+            pki,
             _dir: dir,
             tenancy: channel,
             identity_channel,
@@ -167,6 +167,36 @@ impl Suite {
         if let Some(url) = self.postgres {
             mtm_plumbing::testing::drop_postgres_database(&url).await;
         }
+    }
+
+    /// tenancy-svc's own state on the suite's store and peers, to run its steps directly
+    /// (as a request or a reconciliation would, and stopping where a crash would).
+    pub async fn state(&self) -> tenancy_svc::state::State {
+        tenancy_svc::prepare(&self.config).await.expect("state")
+    }
+
+    /// The same state with rbac-svc out of reach, as if it failed in the middle of a change.
+    pub async fn state_without_rbac(&self) -> tenancy_svc::state::State {
+        tenancy_svc::prepare(&self.config_without_rbac())
+            .await
+            .expect("state")
+    }
+
+    fn config_without_rbac(&self) -> tenancy_svc::Config {
+        let mut config = self.config.clone();
+        config.rbac_url = "https://127.0.0.1:1".into();
+        config
+    }
+
+    /// A second tenancy-svc on the same store whose rbac-svc is out of reach, as if rbac-svc
+    /// failed in the middle of a change, and a channel to it as the gateway.
+    pub async fn tenancy_without_rbac(&self) -> (Channel, RunningServer<tenancy_svc::Error>) {
+        let config = self.config_without_rbac();
+        let server = RunningServer::start(|l, s| tenancy_svc::serve(config, l, None, s)).await;
+        let channel = mtls_channel(server.addr, &self.pki.material("gateway"))
+            .await
+            .expect("mTLS to the second tenancy-svc");
+        (channel, server)
     }
 
     pub fn tenants(&self) -> TenantServiceClient<Channel> {
