@@ -138,6 +138,11 @@ impl Check {
     }
 }
 
+/// A name as an error quotes it: client input, so clamped (see [`mtm_plumbing::status::clamp`]).
+fn quoted(name: &str) -> String {
+    mtm_plumbing::status::clamp(name, mtm_plumbing::status::MAX_DESCRIPTION_CHARS)
+}
+
 impl From<Error> for Status {
     fn from(error: Error) -> Self {
         match error {
@@ -149,13 +154,13 @@ impl From<Error> for Status {
             ),
             Error::NotFound { kind, name } => Status::with_error_details(
                 Code::NotFound,
-                format!("{name} not found"),
-                ErrorDetails::with_resource_info(kind, name, "", ""),
+                format!("{} not found", quoted(&name)),
+                ErrorDetails::with_resource_info(kind, quoted(&name), "", ""),
             ),
             Error::AlreadyExists { kind, name } => Status::with_error_details(
                 Code::AlreadyExists,
-                format!("{name} already exists"),
-                ErrorDetails::with_resource_info(kind, name, "", ""),
+                format!("{} already exists", quoted(&name)),
+                ErrorDetails::with_resource_info(kind, quoted(&name), "", ""),
             ),
             Error::FailedPrecondition {
                 subject,
@@ -170,12 +175,35 @@ impl From<Error> for Status {
                 message,
                 ErrorDetails::with_error_info("PERMISSION_DENIED", "mtm", []),
             ),
-            Error::StaleEtag(name) => {
-                Status::aborted(format!("{name} changed since it was read (stale etag)"))
-            }
+            Error::StaleEtag(name) => Status::aborted(format!(
+                "{} changed since it was read (stale etag)",
+                quoted(&name)
+            )),
             Error::Unauthenticated(message) => Status::unauthenticated(message),
             Error::Unavailable(message) => Status::unavailable(message),
             other => mtm_plumbing::status::internal(&other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoed_names_are_clamped() {
+        let huge = format!("customers/fabrikam/rooms/{}", "x".repeat(100_000));
+        for error in [
+            Error::not_found("mtm.rooms.v1.Room", huge.clone()),
+            Error::AlreadyExists {
+                kind: "mtm.rooms.v1.Room",
+                name: huge.clone(),
+            },
+            Error::StaleEtag(huge.clone()),
+        ] {
+            let status = Status::from(error);
+            assert!(status.message().len() < 1024, "{}", status.message().len());
+            assert!(status.details().len() < 2048, "{}", status.details().len());
         }
     }
 }
