@@ -4,6 +4,7 @@
 //! the calls it refuses (R28).
 
 pub mod approval;
+pub mod client_address;
 pub mod decide;
 pub mod denials;
 pub mod inputs;

@@ -418,6 +418,7 @@ impl Forwarder {
             outgoing_metadata.remove(key);
             outgoing_metadata.remove_bin(key);
         }
+        super::client_address::stamp(&mut outgoing_metadata, &extensions);
         let mut outgoing = Request::from_parts(outgoing_metadata, extensions, body);
         if let Some(context) = context {
             mtm_plumbing::context::attach(&mut outgoing, context);
