@@ -25,7 +25,8 @@ pub struct Model {
     pub added_by: Vec<u8>,
     /// When added.
     pub create_time: i64,
-    /// Removal under way; no longer counts toward R14.
+    /// Removal under way, as earlier versions marked it before telling rbac-svc; no longer
+    /// counts toward R14, and reconciliation finishes it.
     pub removing: bool,
 }
 

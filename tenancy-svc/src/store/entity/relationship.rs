@@ -37,7 +37,8 @@ pub struct Model {
     pub terminated_by: Option<Vec<u8>>,
     /// `Relationship.TerminationReason` number.
     pub termination_reason: i32,
-    /// A termination is under way.
+    /// A termination is under way: rbac-svc has already forgotten the relationship, and
+    /// reconciliation finishes it (see `sync::revoke`).
     pub terminating: bool,
     /// The etag.
     pub version: i64,
