@@ -140,6 +140,9 @@ async fn start() -> Suite {
     let rooms_channel = mtls_channel(rooms.addr, &pki.material("gateway"))
         .await
         .expect("rooms-svc");
+    let rooms_provisioner = mtls_channel(rooms.addr, &pki.material("tenancy-svc"))
+        .await
+        .expect("rooms-svc");
     let rbac_channel = mtls_channel(rbac.addr, &pki.material("tenancy-svc"))
         .await
         .expect("rbac-svc");
@@ -154,7 +157,14 @@ async fn start() -> Suite {
         .expect("gateway");
     let wide = sign_in(&gateway, WIDE_USER).await;
     let narrow = sign_in(&gateway, NARROW_USER).await;
-    seed(rooms_channel, rbac_channel, &wide.0, &narrow.0).await;
+    seed(
+        rooms_channel,
+        rooms_provisioner,
+        rbac_channel,
+        &wide.0,
+        &narrow.0,
+    )
+    .await;
     Suite {
         _pki: pki,
         _dir: dir,
@@ -173,7 +183,14 @@ async fn start() -> Suite {
 }
 
 /// Loads the demo customers into rooms-svc, sixteen at a time, and relates them to the partner.
-async fn seed(rooms: Channel, rbac: Channel, wide_user: &str, narrow_user: &str) {
+/// `provisioner` reaches rooms-svc as tenancy-svc, which alone may provision stores.
+async fn seed(
+    rooms: Channel,
+    provisioner: Channel,
+    rbac: Channel,
+    wide_user: &str,
+    narrow_user: &str,
+) {
     let data = generate(DemoOptions {
         seed: 25,
         customers: customers(),
@@ -187,8 +204,8 @@ async fn seed(rooms: Channel, rbac: Channel, wide_user: &str, narrow_user: &str)
     loop {
         while loads.len() < 16 {
             let Some(customer) = queue.next() else { break };
-            let channel = rooms.clone();
-            loads.spawn(async move { load(channel, &customer).await });
+            let (channel, provisioner) = (rooms.clone(), provisioner.clone());
+            loads.spawn(async move { load(channel, provisioner, &customer).await });
         }
         let Some(done) = loads.join_next().await else {
             break;

@@ -42,8 +42,9 @@ pub const SERVICE_NAME: &str = "identity-svc";
 /// The port the service listens on when no address is configured.
 pub const DEFAULT_PORT: u16 = 50051;
 
-/// The services that call this one, allowed unless `--allowed-peers` says otherwise.
-pub const DEFAULT_CALLERS: &[&str] = &["gateway", "tenancy-svc", "rbac-svc"];
+/// The services that call this one in the call graph (mtm-callgraph), allowed unless
+/// `--allowed-peers` says otherwise; the call graph decides which methods each may call.
+pub const DEFAULT_CALLERS: &[&str] = &["gateway", "tenancy-svc"];
 
 /// Configuration, from flags with `MTM_*` environment fallbacks.
 #[derive(Clone, Debug, clap::Parser)]
@@ -276,7 +277,7 @@ pub async fn serve(
         )))
         .serve_backend(
             &config.backend,
-            DEFAULT_CALLERS,
+            mtm_plumbing::callgraph::Service::Identity,
             listener,
             health_listener,
             shutdown,

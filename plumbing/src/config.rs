@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mtm_callgraph::Service;
+
 use crate::telemetry::LogFormat;
 use crate::tls::{TlsError, TlsMaterial};
 
@@ -109,19 +111,41 @@ pub struct BackendArgs {
     #[command(flatten)]
     pub server: ServerArgs,
 
-    /// SPIFFE identities allowed to call this service, comma-separated (defaults to the
-    /// service's known callers).
-    #[arg(long, env = "MTM_ALLOWED_PEERS", value_delimiter = ',', value_parser = parse_spiffe_id)]
-    pub allowed_peers: Vec<String>,
+    /// Identities allowed to call this service, comma-separated: a SPIFFE identity whose last
+    /// path segment names the service it speaks as (`spiffe://mtm/gateway`), or
+    /// `SERVICE=SPIFFE-ID` to map another identity (`gateway=spiffe://cluster.local/ns/mtm/sa/gw`).
+    /// Which methods each service may call, with which call context, comes from the call graph
+    /// (mtm-callgraph). Default: the service's callers in the call graph, as `spiffe://mtm/<name>`.
+    #[arg(long, env = "MTM_ALLOWED_PEERS", value_delimiter = ',', value_parser = parse_allowed_peer)]
+    pub allowed_peers: Vec<AllowedPeer>,
+}
+
+/// One identity admitted to a backend and the service of the suite it speaks as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedPeer {
+    /// The SPIFFE identity in the client certificate.
+    pub identity: String,
+    /// The service whose rights in the call graph it has.
+    pub service: Service,
+}
+
+impl AllowedPeer {
+    /// The development identity of `service`, `spiffe://mtm/<name>`.
+    pub fn of(service: Service) -> Self {
+        Self {
+            identity: crate::devcerts::spiffe_id(service.name()),
+            service,
+        }
+    }
 }
 
 impl BackendArgs {
-    /// The configured allow-list, or the SPIFFE identities of `default_callers`.
-    pub fn allowed_peers_or(&self, default_callers: &[&str]) -> Vec<String> {
+    /// The configured allow-list, or the callers the call graph names for `backend`.
+    pub fn allowed_peers_for(&self, backend: Service) -> Vec<AllowedPeer> {
         if self.allowed_peers.is_empty() {
-            default_callers
-                .iter()
-                .map(|service| crate::devcerts::spiffe_id(service))
+            mtm_callgraph::callers(backend)
+                .into_iter()
+                .map(AllowedPeer::of)
                 .collect()
         } else {
             self.allowed_peers.clone()
@@ -129,14 +153,45 @@ impl BackendArgs {
     }
 }
 
-/// Checks that every allowed peer is a `spiffe://` identity.
+/// Checks that a value is a `spiffe://` identity.
 pub fn parse_spiffe_id(value: &str) -> Result<String, String> {
     match value.strip_prefix("spiffe://") {
-        Some(rest) if rest.contains('/') && !rest.starts_with('/') => Ok(value.to_owned()),
+        Some(rest) if rest.contains('/') && !rest.starts_with('/') && !rest.ends_with('/') => {
+            Ok(value.to_owned())
+        }
         _ => Err(format!(
             "`{value}` is not a spiffe identity such as spiffe://mtm/gateway"
         )),
     }
+}
+
+/// Parses `SPIFFE-ID` (the service is its last path segment) or `SERVICE=SPIFFE-ID`.
+pub fn parse_allowed_peer(value: &str) -> Result<AllowedPeer, String> {
+    let (service, identity) = match value.split_once('=') {
+        Some((service, identity)) => (service, parse_spiffe_id(identity)?),
+        None => {
+            let identity = parse_spiffe_id(value)?;
+            let last = identity.rsplit('/').next().unwrap_or_default().to_owned();
+            return match Service::from_name(&last) {
+                Some(service) => Ok(AllowedPeer { identity, service }),
+                None => Err(format!(
+                    "`{value}` does not end in a service name ({}); write SERVICE={value}",
+                    service_names()
+                )),
+            };
+        }
+    };
+    match Service::from_name(service) {
+        Some(service) => Ok(AllowedPeer { identity, service }),
+        None => Err(format!(
+            "`{service}` in `{value}` is not a service ({})",
+            service_names()
+        )),
+    }
+}
+
+fn service_names() -> String {
+    Service::ALL.map(Service::name).join(", ")
 }
 
 #[cfg(test)]
@@ -148,5 +203,39 @@ mod tests {
         assert!(parse_spiffe_id("spiffe://mtm/gateway").is_ok());
         assert!(parse_spiffe_id("gateway").is_err());
         assert!(parse_spiffe_id("spiffe://mtm").is_err());
+        assert!(parse_spiffe_id("spiffe://mtm/").is_err());
+    }
+
+    #[test]
+    fn allowed_peers_name_the_service_they_speak_as() {
+        assert_eq!(
+            parse_allowed_peer("spiffe://mtm/gateway"),
+            Ok(AllowedPeer::of(Service::Gateway))
+        );
+        assert_eq!(
+            parse_allowed_peer("tenancy-svc=spiffe://cluster.local/ns/mtm/sa/tenancy"),
+            Ok(AllowedPeer {
+                identity: "spiffe://cluster.local/ns/mtm/sa/tenancy".into(),
+                service: Service::Tenancy,
+            })
+        );
+        assert!(parse_allowed_peer("spiffe://mtm/intruder").is_err());
+        assert!(parse_allowed_peer("intruder=spiffe://mtm/gateway").is_err());
+        assert!(parse_allowed_peer("gateway=gateway").is_err());
+    }
+
+    #[test]
+    fn default_allowed_peers_are_the_call_graph_callers() {
+        let args = BackendArgs {
+            server: ServerArgs::for_test("c".into(), "k".into(), "a".into()),
+            allowed_peers: Vec::new(),
+        };
+        assert_eq!(
+            args.allowed_peers_for(Service::Rooms),
+            [
+                AllowedPeer::of(Service::Gateway),
+                AllowedPeer::of(Service::Tenancy)
+            ]
+        );
     }
 }

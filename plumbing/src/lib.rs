@@ -12,10 +12,12 @@ pub mod context;
 pub mod deadline;
 pub mod devcerts;
 pub mod filter;
+pub mod metadata_limit;
 pub mod names;
 pub mod paging;
 pub mod peer;
 pub mod server;
+pub mod size_status;
 pub mod status;
 pub mod store;
 pub mod telemetry;
@@ -25,4 +27,5 @@ pub mod tls;
 pub mod trace;
 pub mod validate;
 
+pub use mtm_callgraph as callgraph;
 pub use tokio_util::sync::CancellationToken;

@@ -1,7 +1,9 @@
 //! Server assembly shared by every MTM service: health (`grpc.health.v1`) and reflection (v1
 //! and v1alpha, health descriptor included) next to the service's own APIs, TLS (mutual for
-//! backends, server-only for the public gateway), the peer allow-list, a span per request, a
-//! default deadline, and graceful shutdown (health NOT_SERVING, stop accepting, drain).
+//! backends, server-only for the public gateway), the peer allow-list and call graph, a span per
+//! request, a default deadline, transport limits that fail one request rather than the
+//! connection (metadata, message size answered as RESOURCE_EXHAUSTED), and graceful shutdown
+//! (health NOT_SERVING, stop accepting, drain).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,9 +20,13 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::{HealthReporter, HealthService};
 
-use crate::config::{BackendArgs, ServerArgs};
+use mtm_callgraph::Service;
+
+use crate::config::{AllowedPeer, BackendArgs, ServerArgs};
+use crate::metadata_limit::{MAX_METADATA_BYTES, MetadataLimitLayer};
 use crate::paging::{BindPageTokensLayer, CallerSource};
 use crate::peer::AllowedPeersLayer;
+use crate::size_status::SizeStatusLayer;
 use crate::tls::TlsMaterial;
 
 /// Why a server stopped with an error.
@@ -38,13 +44,22 @@ pub enum ServeError {
     /// Binding or writing the bound address failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A backend mounts a method the call graph does not list (it would refuse every call).
+    #[error("call graph: {0}")]
+    CallGraph(String),
 }
 
 /// Who may connect to a server.
 #[derive(Clone, Debug)]
 pub enum Access {
-    /// Mutual TLS; only clients whose certificate names one of these identities get through.
-    Mutual(Vec<String>),
+    /// Mutual TLS for `backend`: only clients whose certificate names one of `peers` get
+    /// through, and each only to the methods the call graph lets its service call.
+    Mutual {
+        /// The backend being served.
+        backend: Service,
+        /// The identities admitted, with the service each speaks as.
+        peers: Vec<AllowedPeer>,
+    },
     /// TLS without client certificates (the public gateway; callers authenticate per request).
     Public,
 }
@@ -148,17 +163,21 @@ impl Assembly {
         self
     }
 
-    /// Serves a backend: mutual TLS with the configured (or default) caller allow-list.
+    /// Serves `backend`: mutual TLS with the configured (or the call graph's) allow-list, each
+    /// call admitted per method by the call graph.
     pub async fn serve_backend(
         self,
         settings: &BackendArgs,
-        default_callers: &[&str],
+        backend: Service,
         listener: TcpListener,
         health_listener: Option<TcpListener>,
         shutdown: CancellationToken,
     ) -> Result<(), ServeError> {
         let tls = settings.server.tls()?;
-        let access = Access::Mutual(settings.allowed_peers_or(default_callers));
+        let access = Access::Mutual {
+            backend,
+            peers: settings.allowed_peers_for(backend),
+        };
         self.serve(
             &settings.server,
             &tls,
@@ -184,6 +203,9 @@ impl Assembly {
         if let Some(path) = &settings.page_token_key_file {
             crate::paging::install_key(&std::fs::read(path)?)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        }
+        if let Access::Mutual { backend, peers } = &access {
+            check_call_graph(*backend, &self.names, peers)?;
         }
         let ready = self.ready.take();
         if ready.is_some() {
@@ -237,9 +259,9 @@ impl Assembly {
         });
 
         let (tls_config, allowed, callers) = match access {
-            Access::Mutual(allowed) => (
+            Access::Mutual { backend, peers } => (
                 tls.mutual_server(),
-                Some(AllowedPeersLayer::new(allowed)),
+                Some(AllowedPeersLayer::new(backend, peers)),
                 CallerSource::CallContext,
             ),
             Access::Public => (tls.public_server(), None, CallerSource::BearerToken),
@@ -248,6 +270,9 @@ impl Assembly {
             .tls_config(tls_config)?
             .timeout(settings.request_timeout())
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .http2_max_header_list_size(header_list_limit(settings))
+            .layer(MetadataLimitLayer)
+            .layer(SizeStatusLayer)
             .layer(crate::trace::server_layer())
             .layer(crate::deadline::PropagateDeadlineLayer)
             .layer(tower::util::option_layer(allowed))
@@ -263,6 +288,59 @@ impl Assembly {
         }
         result
     }
+}
+
+/// The header list size the servers advertise to HTTP/2 peers. A larger header list gets its
+/// stream reset with a 431 (no gRPC status), and one over four times this size closes the
+/// connection (h2's abuse limit), so it is generous: the message size limit, and at least
+/// twice [`MAX_METADATA_BYTES`]. Within it, [`MetadataLimitLayer`] answers a request with too
+/// much metadata with RESOURCE_EXHAUSTED and the connection goes on.
+fn header_list_limit(settings: &ServerArgs) -> u32 {
+    let limit = settings.max_message_bytes.max(2 * MAX_METADATA_BYTES);
+    u32::try_from(limit).unwrap_or(u32::MAX)
+}
+
+/// Fails unless every method of every service in `names` is in the call graph of `backend`
+/// (a method missing there would be refused to every caller), and warns about allowed peers
+/// whose service the call graph never lets call `backend`.
+fn check_call_graph(
+    backend: Service,
+    names: &[&'static str],
+    peers: &[AllowedPeer],
+) -> Result<(), ServeError> {
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(mtm_proto::FILE_DESCRIPTOR_SET)
+        .map_err(|e| ServeError::CallGraph(format!("the descriptor set does not decode: {e}")))?;
+    let listed = mtm_callgraph::methods(backend);
+    for name in names {
+        let service = set.file.iter().find_map(|file| {
+            file.service
+                .iter()
+                .find(|s| format!("{}.{}", file.package(), s.name()) == *name)
+        });
+        let Some(service) = service else {
+            return Err(ServeError::CallGraph(format!(
+                "{backend} mounts {name}, which is not in the MTM descriptor set"
+            )));
+        };
+        for method in &service.method {
+            let path = format!("/{name}/{}", method.name());
+            if !listed.contains(&path) {
+                return Err(ServeError::CallGraph(format!(
+                    "{backend} serves {path}, which the call graph does not list"
+                )));
+            }
+        }
+    }
+    let callers = mtm_callgraph::callers(backend);
+    for peer in peers.iter().filter(|p| !callers.contains(&p.service)) {
+        tracing::warn!(
+            peer = %peer.identity,
+            service = %peer.service,
+            "allowed peer speaks as a service that never calls {backend}; it reaches only health and reflection"
+        );
+    }
+    Ok(())
 }
 
 /// The connections accepted on `listener`, with Nagle's algorithm off: a gRPC message is
@@ -423,6 +501,9 @@ pub fn shutdown_on_signals() -> CancellationToken {
     });
     token
 }
+
+#[cfg(test)]
+mod transport_tests;
 
 #[cfg(test)]
 mod tests {

@@ -35,7 +35,8 @@ pub const SERVICE_NAME: &str = "rbac-svc";
 /// The port the service listens on when no address is configured.
 pub const DEFAULT_PORT: u16 = 50053;
 
-/// The services that call this one, allowed unless `--allowed-peers` says otherwise.
+/// The services that call this one in the call graph (mtm-callgraph), allowed unless
+/// `--allowed-peers` says otherwise; the call graph decides which methods each may call.
 pub const DEFAULT_CALLERS: &[&str] = &["gateway", "tenancy-svc"];
 
 /// The store used when none is configured.
@@ -140,7 +141,7 @@ where
     let served = assembly
         .serve_backend(
             &config.backend,
-            DEFAULT_CALLERS,
+            mtm_plumbing::callgraph::Service::Rbac,
             listener,
             health_listener,
             shutdown,

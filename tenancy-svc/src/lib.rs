@@ -41,7 +41,8 @@ pub const SERVICE_NAME: &str = "tenancy-svc";
 /// The port the service listens on when no address is configured.
 pub const DEFAULT_PORT: u16 = 50052;
 
-/// The services that call this one, allowed unless `--allowed-peers` says otherwise.
+/// The services that call this one in the call graph (mtm-callgraph), allowed unless
+/// `--allowed-peers` says otherwise; the call graph decides which methods each may call.
 pub const DEFAULT_CALLERS: &[&str] = &["gateway"];
 
 /// Configuration, from flags with `MTM_*` environment fallbacks.
@@ -166,7 +167,7 @@ pub async fn serve(
         .add_service(AuditInternalServiceServer::new(audit()))
         .serve_backend(
             &config.backend,
-            DEFAULT_CALLERS,
+            mtm_plumbing::callgraph::Service::Tenancy,
             listener,
             health_listener,
             shutdown,

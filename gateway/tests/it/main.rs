@@ -24,9 +24,10 @@ use mtm_proto::mtm::gateway::v1::status_service_client::StatusServiceClient;
 /// service's certificate and its default callers.
 async fn start_backend(pki: &TestPki, service: &'static str) -> RunningServer<ServeError> {
     let settings = harness::backend_args(pki, service);
+    let backend = mtm_plumbing::callgraph::Service::from_name(service).expect("a backend");
     RunningServer::start(move |listener, shutdown| async move {
         Assembly::new()
-            .serve_backend(&settings, &["gateway"], listener, None, shutdown)
+            .serve_backend(&settings, backend, listener, None, shutdown)
             .await
     })
     .await
@@ -131,7 +132,13 @@ async fn health_port_answers_plaintext_probes_without_a_certificate() {
     let health_addr = health.local_addr().expect("addr");
     let server = RunningServer::start(move |listener, shutdown| async move {
         Assembly::new()
-            .serve_backend(&settings, &["gateway"], listener, Some(health), shutdown)
+            .serve_backend(
+                &settings,
+                mtm_plumbing::callgraph::Service::Rbac,
+                listener,
+                Some(health),
+                shutdown,
+            )
             .await
     })
     .await;

@@ -233,6 +233,10 @@ async fn exercise(url: &str) {
         filter: String::new(),
     });
     crate::context::attach(&mut request, &context());
+    request.extensions_mut().insert(crate::peer::Admitted {
+        caller: mtm_callgraph::Service::Gateway,
+        context: mtm_callgraph::Context::Full,
+    });
     let mut stream = log
         .export_audit_records(request)
         .await

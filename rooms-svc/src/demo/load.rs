@@ -46,17 +46,23 @@ fn call<T>(message: T, context: &CallContext) -> tonic::Request<T> {
     request
 }
 
-/// Provisions the customer's store and fills it with `data`, over `channel` (a connection to
-/// rooms-svc as an allowed caller). Meant for empty stores: ids already taken fail.
-pub async fn load(channel: Channel, data: &DemoCustomer) -> Result<LoadSummary, tonic::Status> {
+/// Provisions the customer's store over `provisioner` (a connection to rooms-svc as tenancy-svc,
+/// which the call graph lets provision stores) and fills it with `data` over `channel` (one as
+/// the gateway). Meant for empty stores: ids already taken fail.
+pub async fn load(
+    channel: Channel,
+    provisioner: Channel,
+    data: &DemoCustomer,
+) -> Result<LoadSummary, tonic::Status> {
     let parent = format!("customers/{}", data.id);
     let context = admin(&data.id);
+    let mut provisioning = StoreInternalServiceClient::new(provisioner);
     let mut internal = StoreInternalServiceClient::new(channel.clone());
     let mut groups = RoomGroupServiceClient::new(channel.clone());
     let mut rooms = RoomServiceClient::new(channel.clone());
     let mut keys = EnrolmentKeyServiceClient::new(channel.clone());
     let mut tickets = TicketServiceClient::new(channel);
-    internal
+    provisioning
         .provision_store(ProvisionStoreRequest {
             customer: parent.clone(),
             display_name: data.display_name.clone(),

@@ -117,7 +117,7 @@ async fn activity_bounds(backend: Backend) {
 
     // A deleted store is unknown for good, even once provisioned again.
     suite
-        .internal()
+        .store_admin()
         .deprovision_store(DeprovisionStoreRequest {
             customer: "customers/contoso".into(),
             confirm: true,

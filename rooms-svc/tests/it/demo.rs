@@ -17,7 +17,9 @@ async fn demo_data_loads_through_the_api_for_several_customers() {
     let data = generate(options);
     assert_eq!(data, generate(options), "deterministic");
     for customer in &data {
-        let summary = load(suite.channel.clone(), customer).await.expect("load");
+        let summary = load(suite.channel.clone(), suite.provisioner.clone(), customer)
+            .await
+            .expect("load");
         assert_eq!(summary.rooms, 25);
         let info = suite
             .internal()

@@ -30,6 +30,8 @@ pub enum Backend {
 pub struct Suite {
     pub dir: tempfile::TempDir,
     pub channel: Channel,
+    /// A connection as tenancy-svc, the one caller that provisions and deprovisions stores.
+    pub provisioner: Channel,
     server: RunningServer<ServeError>,
     prefix: String,
     template: String,
@@ -73,9 +75,13 @@ impl Suite {
         let channel = mtls_channel(server.addr, &pki.material("gateway"))
             .await
             .expect("mTLS connect");
+        let provisioner = mtls_channel(server.addr, &pki.material("tenancy-svc"))
+            .await
+            .expect("mTLS connect");
         Self {
             dir,
             channel,
+            provisioner,
             server,
             prefix,
             template: store_template,
@@ -96,6 +102,10 @@ impl Suite {
 
     pub fn internal(&self) -> StoreInternalServiceClient<Channel> {
         StoreInternalServiceClient::new(self.channel.clone())
+    }
+    /// The store lifecycle, as tenancy-svc calls it.
+    pub fn store_admin(&self) -> StoreInternalServiceClient<Channel> {
+        StoreInternalServiceClient::new(self.provisioner.clone())
     }
     pub fn rooms(&self) -> RoomServiceClient<Channel> {
         RoomServiceClient::new(self.channel.clone())
@@ -121,7 +131,7 @@ impl Suite {
 
     /// Provisions `customer`'s store.
     pub async fn provision(&self, customer: &str) -> StoreInfo {
-        self.internal()
+        self.store_admin()
             .provision_store(ProvisionStoreRequest {
                 customer: format!("customers/{customer}"),
                 display_name: format!("{customer} Ltd"),
@@ -184,7 +194,7 @@ impl Suite {
     /// is left of the suite's databases (the template new stores are copied from).
     pub async fn finish(self, customers: &[&str]) {
         for customer in customers {
-            self.internal()
+            self.store_admin()
                 .deprovision_store(DeprovisionStoreRequest {
                     customer: format!("customers/{customer}"),
                     confirm: true,
@@ -247,6 +257,7 @@ pub fn scoped(customer: &str, groups: &[&str], rooms: &[&str]) -> CallContext {
                 .iter()
                 .map(|r| format!("customers/{customer}/rooms/{r}"))
                 .collect(),
+            ..Default::default()
         }),
         partner_relationship: format!("customers/{customer}/partnerRelationships/rel-1"),
         request_id: uuid::Uuid::new_v4().to_string(),

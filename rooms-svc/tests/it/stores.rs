@@ -77,7 +77,7 @@ async fn deprovisioning(backend: Backend) {
     suite.provision("contoso").await;
     suite.group("contoso", "berlin").await;
     let refused = suite
-        .internal()
+        .store_admin()
         .deprovision_store(DeprovisionStoreRequest {
             customer: "customers/contoso".into(),
             confirm: false,
@@ -93,7 +93,7 @@ async fn deprovisioning(backend: Backend) {
         .await;
     assert!(info.is_ok(), "nothing was deleted");
     suite
-        .internal()
+        .store_admin()
         .deprovision_store(DeprovisionStoreRequest {
             customer: "customers/contoso".into(),
             confirm: true,
@@ -109,7 +109,7 @@ async fn deprovisioning(backend: Backend) {
         .expect_err("gone");
     assert_eq!(gone.code(), tonic::Code::NotFound);
     let absent = suite
-        .internal()
+        .store_admin()
         .deprovision_store(DeprovisionStoreRequest {
             customer: "customers/contoso".into(),
             confirm: true,
@@ -133,7 +133,7 @@ async fn r27_customer_ids_are_checked_before_they_reach_a_path() {
         "",
     ] {
         let status = suite
-            .internal()
+            .store_admin()
             .provision_store(ProvisionStoreRequest {
                 customer: format!("customers/{bad}"),
                 display_name: "x".into(),
@@ -194,7 +194,7 @@ async fn opening_2000_customer_stores_keeps_the_pool_cap() {
     for chunk in customers.chunks(16) {
         let mut tasks = tokio::task::JoinSet::new();
         for customer in chunk {
-            let mut client = suite.internal();
+            let mut client = suite.store_admin();
             let customer = customer.clone();
             tasks.spawn(async move {
                 client
@@ -393,7 +393,7 @@ async fn opening_2000_customer_stores_keeps_the_pool_cap_postgres() {
     let customers: Vec<String> = (0..CUSTOMERS).map(|i| format!("cust-{i:05}")).collect();
     for chunk in customers.chunks(200) {
         for_each_concurrently(chunk, |customer| {
-            let mut client = suite.internal();
+            let mut client = suite.store_admin();
             async move {
                 client
                     .provision_store(ProvisionStoreRequest {
@@ -442,7 +442,7 @@ async fn opening_2000_customer_stores_keeps_the_pool_cap_postgres() {
     let open = own_open_databases(&admin, suite.prefix()).await;
     assert!(open > 0, "the most recent stores stay open");
     for_each_concurrently(&customers, |customer| {
-        let mut client = suite.internal();
+        let mut client = suite.store_admin();
         async move {
             client
                 .deprovision_store(DeprovisionStoreRequest {
