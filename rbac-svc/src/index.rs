@@ -57,7 +57,7 @@ pub struct AssignmentData {
     pub role: String,
     /// Users and groups (`tenants/{t}/users/{u}`, `tenants/{t}/groups/{g}`).
     pub members: Vec<String>,
-    /// The assignment's own scope (before clipping to the relationship scope).
+    /// The assignment's own scope (before intersecting with the relationship scope).
     pub scope: Scope,
     /// For partner assignments, the relationship's resource name.
     pub relationship: Option<String>,

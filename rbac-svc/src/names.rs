@@ -155,6 +155,12 @@ pub fn check_scope(
             ));
         }
     }
+    if !scope.rooms_in_groups.is_empty() {
+        violations.push((
+            format!("{field}.rooms_in_groups"),
+            "is output only: name rooms or room groups".to_owned(),
+        ));
+    }
     if !scope.all_rooms && scope.room_groups.is_empty() && scope.rooms.is_empty() {
         violations.push((field.to_owned(), "must not be empty".to_owned()));
     }

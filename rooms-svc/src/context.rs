@@ -95,12 +95,15 @@ fn current_trace_id() -> String {
 pub enum Scope {
     /// Every room.
     All,
-    /// The rooms of these groups plus these rooms.
+    /// The rooms of these groups plus these rooms plus the group-bound rooms.
     Some {
         /// Group ids.
         groups: Vec<String>,
         /// Room ids.
         rooms: Vec<String>,
+        /// Rooms in scope only while their group is one of the given ones: (room id,
+        /// group ids), each with at least one group.
+        bound: Vec<(String, Vec<String>)>,
     },
 }
 
@@ -109,12 +112,15 @@ impl Default for Scope {
         Self::Some {
             groups: Vec::new(),
             rooms: Vec::new(),
+            bound: Vec::new(),
         }
     }
 }
 
 impl Scope {
-    /// The scope of `customer` in a `RoomScope`; names of other customers are dropped.
+    /// The scope of `customer` in a `RoomScope`; names of other customers are dropped (a
+    /// group-bound room of another customer, or bound only to other customers' groups, is
+    /// dropped whole).
     pub fn from_proto(scope: Option<&RoomScope>, customer: &CustomerId) -> Self {
         let Some(scope) = scope else {
             return Self::default();
@@ -122,17 +128,30 @@ impl Scope {
         if scope.all_rooms {
             return Self::All;
         }
+        let id = |name: &str, collection: &str| {
+            split_child(name, collection)
+                .filter(|(owner, _)| owner == customer)
+                .map(|(_, id)| id)
+        };
         let ids = |names: &[String], collection: &str| {
             names
                 .iter()
-                .filter_map(|name| split_child(name, collection))
-                .filter(|(owner, _)| owner == customer)
-                .map(|(_, id)| id)
+                .filter_map(|name| id(name, collection))
                 .collect()
         };
+        let bound = scope
+            .rooms_in_groups
+            .iter()
+            .filter_map(|b| {
+                let room = id(&b.room, "rooms")?;
+                let groups: Vec<String> = ids(&b.room_groups, "roomGroups");
+                (!groups.is_empty()).then_some((room, groups))
+            })
+            .collect();
         Self::Some {
             groups: ids(&scope.room_groups, "roomGroups"),
             rooms: ids(&scope.rooms, "rooms"),
+            bound,
         }
     }
 
@@ -140,13 +159,22 @@ impl Scope {
     pub fn covers_room(&self, room: &str, group: &str) -> bool {
         match self {
             Self::All => true,
-            Self::Some { groups, rooms } => {
-                groups.iter().any(|g| g == group) || rooms.iter().any(|r| r == room)
+            Self::Some {
+                groups,
+                rooms,
+                bound,
+            } => {
+                groups.iter().any(|g| g == group)
+                    || rooms.iter().any(|r| r == room)
+                    || bound
+                        .iter()
+                        .any(|(r, gs)| r == room && gs.iter().any(|g| g == group))
             }
         }
     }
 
-    /// Whether the group is covered as a group (`groups.*`, R34): all rooms, or named.
+    /// Whether the group is covered as a group (`groups.*`, R34): all rooms, or named. A
+    /// group-bound room does not cover its group.
     pub fn covers_group(&self, group: &str) -> bool {
         match self {
             Self::All => true,
@@ -159,14 +187,29 @@ impl Scope {
         matches!(self, Self::All)
     }
 
-    /// The SQL condition on the `room` table selecting the rooms in scope.
+    /// The SQL condition on the `room` table selecting the rooms in scope: a group-bound
+    /// room counts while its `room_group_id` is one of its groups.
     pub fn room_condition(&self) -> Condition {
         match self {
             Self::All => Condition::all(),
-            Self::Some { groups, rooms } => Condition::any()
-                .add(Expr::val(1).eq(0))
-                .add(room::Column::RoomGroupId.is_in(groups.iter().cloned()))
-                .add(room::Column::Id.is_in(rooms.iter().cloned())),
+            Self::Some {
+                groups,
+                rooms,
+                bound,
+            } => {
+                let mut any = Condition::any()
+                    .add(Expr::val(1).eq(0))
+                    .add(room::Column::RoomGroupId.is_in(groups.iter().cloned()))
+                    .add(room::Column::Id.is_in(rooms.iter().cloned()));
+                for (id, groups) in bound {
+                    any = any.add(
+                        Condition::all()
+                            .add(room::Column::Id.eq(id.clone()))
+                            .add(room::Column::RoomGroupId.is_in(groups.iter().cloned())),
+                    );
+                }
+                any
+            }
         }
     }
 }
@@ -174,6 +217,7 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mtm_proto::mtm::common::v1::GroupBoundRoom;
 
     #[test]
     fn scope_keeps_only_the_customers_names() {
@@ -186,12 +230,29 @@ mod tests {
                     "customers/fabrikam/roomGroups/paris".into(),
                 ],
                 rooms: vec!["customers/fabrikam/rooms/r1".into()],
+                rooms_in_groups: vec![
+                    GroupBoundRoom {
+                        room: "customers/contoso/rooms/r2".into(),
+                        room_groups: vec![
+                            "customers/contoso/roomGroups/munich".into(),
+                            "customers/fabrikam/roomGroups/munich".into(),
+                        ],
+                    },
+                    GroupBoundRoom {
+                        room: "customers/contoso/rooms/r3".into(),
+                        room_groups: vec!["customers/fabrikam/roomGroups/paris".into()],
+                    },
+                ],
             }),
             &contoso,
         );
         assert!(scope.covers_room("x", "berlin"));
         assert!(!scope.covers_room("r1", "paris"));
         assert!(!scope.covers_group("paris"));
+        assert!(scope.covers_room("r2", "munich"));
+        assert!(!scope.covers_room("r2", "paris"));
+        assert!(!scope.covers_group("munich"));
+        assert!(!scope.covers_room("r3", "paris"));
         assert_eq!(Scope::from_proto(None, &contoso), Scope::default());
     }
 

@@ -163,24 +163,16 @@ impl<'i> Standing<'i> {
         }
     }
 
-    /// Whether `a`'s effective scope covers the room: for a partner assignment that is
-    /// `a.scope.clip(rel.scope)` ([`Scope::clip`]), the scope `ResolveScope` answers and
-    /// `RoleAssignment.effective_scope` shows, so the three always agree (R21, R32, R34).
+    /// Whether `a`'s effective scope covers the room: for a partner assignment, the room is
+    /// in both `a.scope` and the relationship's scope ([`Scope::intersect`]: a room named on
+    /// one side and its current group on the other is in), the scope `ResolveScope` answers
+    /// and `RoleAssignment.effective_scope` shows, so the three always agree (R20, R21, R32,
+    /// R34).
     #[inline]
     fn covers_room(&self, a: &Asg, rel: Option<&Rel>, room: &(Probe<'_>, Probe<'_>)) -> bool {
         let (room, group) = room;
-        let cx = self.cx;
-        match rel {
-            None => cx.covers_room(&a.scope, room, group),
-            Some(r) if a.scope.all => cx.covers_room(&r.scope, room, group),
-            Some(r) if r.scope.all => cx.covers_room(&a.scope, room, group),
-            Some(r) => {
-                (cx.has(a.scope.rooms.of(&cx.keys), room)
-                    && cx.has(r.scope.rooms.of(&cx.keys), room))
-                    || (cx.has(a.scope.groups.of(&cx.keys), group)
-                        && cx.has(r.scope.groups.of(&cx.keys), group))
-            }
-        }
+        self.cx.covers_room(&a.scope, room, group)
+            && rel.is_none_or(|r| self.cx.covers_room(&r.scope, room, group))
     }
 
     #[inline]
@@ -411,7 +403,7 @@ impl Index {
     }
 
     /// The rooms where `who` holds `perm` at `customer`: the union of the granting
-    /// assignments' effective scopes (partner scopes clipped with [`Scope::clip`]).
+    /// assignments' effective scopes (partner scopes intersected with [`Scope::intersect`]).
     pub fn resolve_scope<'i>(
         &'i self,
         who: &Who<'_>,

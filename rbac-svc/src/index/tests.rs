@@ -518,11 +518,11 @@ fn a_name_in_several_scopes_is_kept_once_and_every_scope_still_reads_it() {
 }
 
 #[test]
-fn r21_r34_a_room_named_on_one_side_and_its_group_on_the_other_is_decided_alike() {
+fn r20_r34_a_room_named_on_one_side_and_its_group_on_the_other_is_in_while_in_that_group() {
     let (mut index, mut a) = world();
     let rel = "customers/a/partnerRelationships/p";
     // The relationship names g1 and r9; one helpdesk assignment names r1 (in g1), another
-    // names g2 (which holds r9). Clipped by names, neither covers a room.
+    // names g2 (which holds r9). Each covers that one room while it stays in that group.
     a.roles.push(role(
         &format!("{rel}/roles/helpdesk"),
         BuiltIn::PrimaryAdmins,
@@ -539,18 +539,29 @@ fn r21_r34_a_room_named_on_one_side_and_its_group_on_the_other_is_decided_alike(
     index.put_customer(&a);
     let hal = who("tenants/p/users/hal", "p", &[]);
     let view = perm("rooms.view");
-    for (r, g) in [(R1, G1), (R9, G2)] {
-        let d = index.check(&hal, "a", view, &Target::Room(room(r, g)), None, NOW);
-        assert!(!d.allowed && !d.target_visible, "{r}");
-    }
     let resolved = index.resolve_scope(&hal, "a", view, NOW);
-    assert!(resolved.allowed && resolved.scope.is_empty());
+    assert!(resolved.allowed);
+    for (r, g, inside) in [
+        (R1, G1, true),
+        (R9, G2, true),
+        (R1, G2, false),
+        (R9, G1, false),
+    ] {
+        let d = index.check(&hal, "a", view, &Target::Room(room(r, g)), None, NOW);
+        assert_eq!(d.allowed, inside, "{r} in {g}");
+        assert_eq!(d.target_visible, inside, "{r} in {g}");
+        assert_eq!(resolved.scope.covers_room(r, g), inside, "{r} in {g}");
+    }
+    assert!(resolved.scope.groups.is_empty() && resolved.scope.rooms.is_empty());
+    assert_eq!(resolved.scope.bound.len(), 2);
     let rel_scope = &a.relationships[0].scope;
+    let mut union = Scope::default();
     for asg in a
         .assignments
         .iter()
         .filter(|x| x.members[0].ends_with("hal"))
     {
-        assert!(asg.scope.effective(Some(rel_scope)).is_empty());
+        union.union_with(&asg.scope.effective(Some(rel_scope)));
     }
+    assert_eq!(union, resolved.scope);
 }

@@ -39,7 +39,7 @@ pub fn role(row: &role::Model, assignment_count: usize) -> pb::Role {
     }
 }
 
-/// An assignment row; `relationship_scope` clips a partner assignment (R18, R21).
+/// An assignment row; `relationship_scope` bounds a partner assignment (R18, R20, R21).
 pub fn assignment(
     row: &assignment::Model,
     relationship_scope: Option<&Scope>,

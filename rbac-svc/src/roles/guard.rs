@@ -60,6 +60,7 @@ impl Caller {
             all: false,
             groups: Vec::new(),
             rooms: Vec::new(),
+            bound: Vec::new(),
         };
         self.scopes.get(permission.0 as usize).unwrap_or(&NOWHERE)
     }

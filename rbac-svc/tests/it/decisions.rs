@@ -330,3 +330,88 @@ on_both_backends!(
     r21_r37_a_target_of_another_customer_is_never_allowed_sqlite,
     r21_r37_a_target_of_another_customer_is_never_allowed_postgres
 );
+
+async fn r20_r34_a_partner_role_narrowed_to_one_room_of_an_in_scope_group_allows_that_room(
+    db: &Db,
+) {
+    let pki = TestPki::new();
+    let mut running = Running::start(&pki, db).await;
+    provision(&mut running, "a", "root").await;
+    relate(&mut running, "a", "p", scope("a", &["g1"], &[]), &["ana"]).await;
+    let rel = "customers/a/partnerRelationships/p";
+    let ana = principal("p", "ana", &[]);
+    let hal = principal("p", "hal", &[]);
+    create_role(&running, &ana, rel, "desk", &["rooms.view", "tickets.view"])
+        .await
+        .expect("role");
+    let bound_in = |room: &str| mtm_proto::mtm::common::v1::GroupBoundRoom {
+        room: format!("customers/a/rooms/{room}"),
+        room_groups: vec!["customers/a/roomGroups/g1".into()],
+    };
+    let mut forged = scope("a", &[], &["r1"]);
+    forged.rooms_in_groups.push(bound_in("r2"));
+    let refused = assign(
+        &running,
+        &ana,
+        rel,
+        "forged",
+        &format!("{rel}/roles/desk"),
+        &["tenants/p/users/hal"],
+        forged,
+    )
+    .await
+    .expect_err("rooms_in_groups is output only");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let created = assign(
+        &running,
+        &ana,
+        rel,
+        "one-room",
+        &format!("{rel}/roles/desk"),
+        &["tenants/p/users/hal"],
+        scope("a", &[], &["r1"]),
+    )
+    .await
+    .expect("a room of the relationship's site");
+    let revision = created.revision;
+    let effective = created
+        .role_assignment
+        .expect("assignment")
+        .effective_scope
+        .expect("effective scope");
+    let expected = mtm_proto::mtm::common::v1::RoomScope {
+        rooms_in_groups: vec![bound_in("r1")],
+        ..Default::default()
+    };
+    assert_eq!(effective, expected);
+    for permission in ["rooms.view", "tickets.view"] {
+        let resolved = running
+            .decisions
+            .resolve_scope(pb::ResolveScopeRequest {
+                principal: Some(hal.clone()),
+                customer: "customers/a".into(),
+                permission: permission.into(),
+                at_least_revision: revision,
+            })
+            .await
+            .expect("resolve")
+            .into_inner();
+        assert!(resolved.allowed);
+        assert_eq!(resolved.scope.as_ref(), Some(&expected));
+        for (r, g) in [("r1", "g1"), ("r1", "g2"), ("r2", "g1")] {
+            let d = check(&mut running, &hal, "a", permission, Some(room("a", r, g))).await;
+            assert_eq!(
+                d.allowed,
+                covers(&expected, r, g),
+                "{permission} {r} in {g}"
+            );
+            assert_eq!(d.allowed, (r, g) == ("r1", "g1"), "{permission} {r} in {g}");
+        }
+    }
+    running.stop().await;
+}
+on_both_backends!(
+    r20_r34_a_partner_role_narrowed_to_one_room_of_an_in_scope_group_allows_that_room,
+    r20_r34_a_partner_role_narrowed_to_one_room_of_an_in_scope_group_allows_that_room_sqlite,
+    r20_r34_a_partner_role_narrowed_to_one_room_of_an_in_scope_group_allows_that_room_postgres
+);

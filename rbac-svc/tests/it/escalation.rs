@@ -1,9 +1,10 @@
 //! R36 through the real server: role-management writes stay inside the caller's own rights
 //! and `roles.modify` scope over every assignment they affect; and R21/R34: `Check`,
-//! `ResolveScope` and `effective_scope` agree on a partner assignment clipped by names.
+//! `ResolveScope` and `effective_scope` agree on a partner assignment intersected with its
+//! relationship (R20: a room named on one side and its group on the other is in).
 
 use mtm_plumbing::testing::TestPki;
-use mtm_proto::mtm::common::v1::Principal;
+use mtm_proto::mtm::common::v1::{GroupBoundRoom, Principal};
 use mtm_proto::mtm::rbac::v1 as pb;
 use tonic::Code;
 
@@ -326,18 +327,21 @@ async fn r21_r34_check_resolve_scope_and_effective_scope_agree_after_narrowing(d
         .effective_scope
         .expect("effective scope");
     assert_eq!(resolved.scope.as_ref(), Some(&effective));
-    for (r, g) in [("r1", "g1"), ("r2", "g2"), ("r3", "g1")] {
+    assert!(effective.room_groups.is_empty() && effective.rooms.is_empty());
+    assert_eq!(
+        effective.rooms_in_groups,
+        vec![GroupBoundRoom {
+            room: "customers/a/rooms/r1".into(),
+            room_groups: vec!["customers/a/roomGroups/g1".into()],
+        }]
+    );
+    for (r, g) in [("r1", "g1"), ("r1", "g2"), ("r2", "g2"), ("r3", "g1")] {
         let target = room("a", r, g);
         let allowed = check(&mut running, &hal, "a", "tickets.view", Some(target))
             .await
             .allowed;
-        let covered = effective.all_rooms
-            || effective.rooms.contains(&format!("customers/a/rooms/{r}"))
-            || effective
-                .room_groups
-                .contains(&format!("customers/a/roomGroups/{g}"));
-        assert_eq!(allowed, covered, "{r} in {g}");
-        assert!(!allowed, "clipped by names, nothing is left");
+        assert_eq!(allowed, covers(&effective, r, g), "{r} in {g}");
+        assert_eq!(allowed, (r, g) == ("r1", "g1"), "{r} in {g}");
     }
     running.stop().await;
 }

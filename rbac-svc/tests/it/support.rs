@@ -205,7 +205,22 @@ pub fn scope(customer: &str, groups: &[&str], rooms: &[&str]) -> RoomScope {
             .iter()
             .map(|r| format!("customers/{customer}/rooms/{r}"))
             .collect(),
+        rooms_in_groups: Vec::new(),
     }
+}
+
+/// Whether `scope` covers room `room` of customer `a` while it is in group `group`, group-bound
+/// rooms included.
+pub fn covers(scope: &RoomScope, room: &str, group: &str) -> bool {
+    let room = format!("customers/a/rooms/{room}");
+    let group = format!("customers/a/roomGroups/{group}");
+    scope.all_rooms
+        || scope.rooms.contains(&room)
+        || scope.room_groups.contains(&group)
+        || scope
+            .rooms_in_groups
+            .iter()
+            .any(|b| b.room == room && b.room_groups.contains(&group))
 }
 
 /// Every room.

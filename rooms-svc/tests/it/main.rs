@@ -5,6 +5,7 @@ mod activity;
 mod audit;
 mod demo;
 mod enrolment;
+mod group_bound;
 mod harness;
 mod isolation;
 mod paging;

@@ -1,7 +1,9 @@
-//! ResolveScope ≡ Check (R21, R32, R34, R35): over random worlds, the rooms of the scope
-//! `ResolveScope` answers are exactly the rooms on which `Check` allows, its groups exactly
-//! the groups `Check` allows, it is all rooms exactly when a customer-wide `Check` allows,
-//! and it is the union of the granting assignments' `effective_scope`.
+//! ResolveScope ≡ Check (R20, R21, R32, R34, R35): over random worlds where every room is in
+//! one group, the rooms of the scope `ResolveScope` answers (group-bound rooms counted while
+//! in one of their groups) are exactly the rooms on which `Check`, given the room's group,
+//! allows; its groups exactly the groups `Check` allows, it is all rooms exactly when a
+//! customer-wide `Check` allows, and it is the union of the granting assignments'
+//! `effective_scope`.
 
 use proptest::prelude::*;
 
@@ -51,6 +53,8 @@ fn union_of_effective(
     (any, union)
 }
 
+/// The rooms of `scope` given where each room is: named, in a named group, or bound to the
+/// group it is in.
 fn rooms_of<'a>(scope: &Scope, placement: &'a [(String, String)]) -> Vec<&'a str> {
     placement
         .iter()
@@ -61,7 +65,9 @@ fn rooms_of<'a>(scope: &Scope, placement: &'a [(String, String)]) -> Vec<&'a str
 
 const PRINCIPALS_PER_WORLD: usize = 60;
 
-fn run_world(seed: u64) -> Result<(), TestCaseError> {
+/// Runs one world; answers how many allowed rooms were in scope only as group-bound rooms.
+fn run_world(seed: u64) -> Result<usize, TestCaseError> {
+    let mut through_bound = 0;
     let mut rng = Rng(seed);
     let world = world(&mut rng);
     let placements: Vec<Vec<(String, String)>> =
@@ -113,6 +119,11 @@ fn run_world(seed: u64) -> Result<(), TestCaseError> {
                     })
                     .map(|(room, _)| room.as_str())
                     .collect();
+                let unbound = Scope {
+                    bound: Vec::new(),
+                    ..resolved.scope.clone()
+                };
+                through_bound += allowed.len() - rooms_of(&unbound, placement).len();
                 prop_assert_eq!(
                     rooms_of(&resolved.scope, placement),
                     allowed,
@@ -145,7 +156,7 @@ fn run_world(seed: u64) -> Result<(), TestCaseError> {
             }
         }
     }
-    Ok(())
+    Ok(through_bound)
 }
 
 proptest! {
@@ -162,4 +173,14 @@ proptest! {
     fn r21_r32_r34_resolve_scope_names_exactly_the_rooms_check_allows(seed in any::<u64>()) {
         run_world(seed)?;
     }
+}
+
+/// The worlds are not vacuous: rooms named on one side and in a group named on the other are
+/// allowed, and only through their group-bound entry.
+#[test]
+fn r20_the_worlds_allow_rooms_only_through_their_group_bound_entry() {
+    let total: usize = (0..16u64)
+        .map(|seed| run_world(seed * 0x9e37).expect("agreement"))
+        .sum();
+    assert!(total > 0, "no room was allowed through a group-bound entry");
 }

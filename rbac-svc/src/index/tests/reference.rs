@@ -260,7 +260,7 @@ fn reference<'w>(
         return deny(Deny::Invalid, relationship);
     }
     let kind = kind.expect("fits");
-    // The assignments of the principal there, with the relationship scope that clips them.
+    // The assignments of the principal there, with the relationship scope that bounds them.
     let mine: Vec<(&AssignmentData, Option<&Scope>)> = data
         .assignments
         .iter()
@@ -284,18 +284,10 @@ fn reference<'w>(
     let in_scope = |s: &Scope, room: &str, group: &str| {
         s.all || s.rooms.iter().any(|r| &**r == room) || s.groups.iter().any(|g| &**g == group)
     };
-    // A partner assignment's effective scope is its scope clipped to the relationship's by
-    // names (R18): all rooms on one side leaves the other; otherwise the groups both name and
-    // the rooms both name.
-    let names = |list: &[Box<str>], name: &str| list.iter().any(|x| &**x == name);
-    let room_ok = |a: &AssignmentData, rel: Option<&Scope>, r: &RoomAt<'_>| match rel {
-        None => in_scope(&a.scope, r.room, r.group),
-        Some(s) if a.scope.all => in_scope(s, r.room, r.group),
-        Some(s) if s.all => in_scope(&a.scope, r.room, r.group),
-        Some(s) => {
-            (names(&a.scope.rooms, r.room) && names(&s.rooms, r.room))
-                || (names(&a.scope.groups, r.group) && names(&s.groups, r.group))
-        }
+    // A partner assignment covers a room in both its own scope and the relationship's
+    // (R18, R20): the intersection of the two as sets of rooms.
+    let room_ok = |a: &AssignmentData, rel: Option<&Scope>, r: &RoomAt<'_>| {
+        in_scope(&a.scope, r.room, r.group) && rel.is_none_or(|s| in_scope(s, r.room, r.group))
     };
     let group_ok = |a: &AssignmentData, rel: Option<&Scope>, g: &str| {
         (a.scope.all || a.scope.groups.iter().any(|x| &**x == g))

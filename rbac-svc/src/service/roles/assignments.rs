@@ -115,7 +115,7 @@ fn assignment_details(row: &assignment::Model) -> Vec<(String, String)> {
     ]
 }
 
-/// The effective scope of an assignment row: a partner assignment's is clipped to the
+/// The effective scope of an assignment row: a partner assignment's is intersected with the
 /// relationship (R18, R21).
 fn effective_of(row: &assignment::Model, relationship: Option<&Scope>) -> Scope {
     scope_of(row.all_rooms, &row.room_groups, &row.rooms).effective(relationship)
