@@ -71,7 +71,7 @@ pub async fn admit(
     let name = parent.name();
     Ok(match verdict {
         Verdict::Allowed => Ok(()),
-        Verdict::Invisible => Err(Status::not_found(format!("{name} not found"))),
+        Verdict::Invisible => Err(crate::error::not_found(&name)),
         Verdict::Forbidden => Err(Status::permission_denied(match parent {
             AuditParent::Customer(_) => format!("{READ_PERMISSION} is needed on {name}"),
             AuditParent::Partner(_) => {

@@ -16,7 +16,6 @@ use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
 use tonic::metadata::MetadataMap;
 use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 
 use super::decide::{Refusal, decide, decide_group};
 use super::denials::{Denial, DenialAudit};
@@ -26,6 +25,8 @@ use super::{schema, visibility};
 use crate::Backends;
 use crate::admission::{self, Admission, Verdict};
 use crate::change_control::{self, ChangeControl, Held};
+pub(super) use crate::error::permission_denied;
+use crate::error::{not_found, reworded};
 
 /// Everything forwarding needs: who the caller is, rbac-svc for decisions, the backends, and
 /// the customer-side policies applied on the way (partner MFA, change control, denial audit).
@@ -310,9 +311,11 @@ impl Forwarder {
                 }
                 Ok(response)
             }
-            Err(status) if status.code() == tonic::Code::NotFound => Err(self
-                .refine_not_found(route, at, admitted.context.as_ref(), status)
-                .await),
+            Err(status) if status.code() == tonic::Code::NotFound => Err(reworded(
+                self.refine_not_found(route, at, admitted.context.as_ref(), status)
+                    .await,
+                &at.target,
+            )),
             Err(status) => Err(status),
         }
     }
@@ -432,24 +435,6 @@ impl Forwarder {
             .map_err(|e| Status::unavailable(format!("backend unavailable: {e}")))?;
         client.unary(outgoing, path, RawCodec).await
     }
-}
-
-/// NOT_FOUND for an out-of-reach target, worded as a backend words a missing one (R37).
-fn not_found(name: &str) -> Status {
-    Status::not_found(format!("{name} not found"))
-}
-
-/// PERMISSION_DENIED with `ErrorInfo` reason `PERMISSION_DENIED` and the permission.
-pub(super) fn permission_denied(permission: &str, name: &str) -> Status {
-    Status::with_error_details(
-        tonic::Code::PermissionDenied,
-        format!("{permission} is needed on {name}"),
-        ErrorDetails::with_error_info(
-            "PERMISSION_DENIED",
-            "mtm",
-            std::collections::HashMap::from([("permission".to_owned(), permission.to_owned())]),
-        ),
-    )
 }
 
 /// The public services the gateway forwards without handlers of its own.

@@ -7,7 +7,9 @@ use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::Principal;
 use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
 use mtm_proto::mtm::rbac::v1::decision_target::Target;
-use mtm_proto::mtm::rbac::v1::{CheckRequest, Decision, DecisionTarget, RoomTarget, TicketTarget};
+use mtm_proto::mtm::rbac::v1::{
+    CheckRequest, Decision, DecisionKind, DecisionTarget, RoomTarget, TicketTarget,
+};
 use mtm_proto::mtm::rooms::v1::LookupPlacementsRequest;
 use mtm_proto::mtm::rooms::v1::store_internal_service_client::StoreInternalServiceClient;
 use tonic::Status;
@@ -37,6 +39,10 @@ async fn decision_on(
     name: &str,
 ) -> Result<Option<Decision>, Status> {
     let customer_name = format!("customers/{customer}");
+    if !reaches(rbac, principal, &customer_name).await? {
+        // Nothing at the customer is visible: rooms-svc is not asked about it (R37).
+        return Ok(None);
+    }
     let target = match kind_of(name) {
         None => None,
         Some("roomGroups") => Some(Target::RoomGroup(name.to_owned())),
@@ -91,6 +97,33 @@ async fn decision_on(
         .decision
         .unwrap_or_default();
     Ok(Some(decision))
+}
+
+/// A permission decided on any assignment: a denied decision of it without a target says
+/// whether the caller holds any role at the customer (`Decision.target_visible`).
+const REACH_PERMISSION: &str = "update_rings.view";
+
+/// Whether `principal` holds anything at `customer` (a name): a role there or, for a partner
+/// user, a relationship with it.
+async fn reaches(
+    rbac: &mut DecisionServiceClient<ServiceChannel>,
+    principal: &Principal,
+    customer: &str,
+) -> Result<bool, Status> {
+    let decision = rbac
+        .check(CheckRequest {
+            principal: Some(principal.clone()),
+            customer: customer.to_owned(),
+            permission: REACH_PERMISSION.to_owned(),
+            target: None,
+            at_least_revision: 0,
+            kind: DecisionKind::AnyAssignment.into(),
+        })
+        .await?
+        .into_inner()
+        .decision
+        .unwrap_or_default();
+    Ok(decision.allowed || decision.target_visible || !decision.partner_relationship.is_empty())
 }
 
 /// Whether `principal`, refused `permission` on `name` at `customer`, may see `name`.
