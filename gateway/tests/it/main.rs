@@ -7,6 +7,7 @@ mod audit;
 mod change_control;
 mod decisions;
 mod denial_audit;
+mod existence;
 mod harness;
 mod keys;
 mod limits;
