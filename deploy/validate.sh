@@ -190,5 +190,9 @@ expect_failure "an identity-svc without its key-encryption Secret" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.identity-svc.keyEncryptionKeys.name='
 expect_failure "a caller missing from the callee's allow-list" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.rooms-svc.callers={gateway}'
+expect_failure "a caller the call graph (callgraph.json) does not name" \
+  "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.identity-svc.callers={gateway,tenancy-svc,rbac-svc}'
+expect_failure "an upstream the call graph does not name" \
+  "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.rbac-svc.upstreams={rooms-svc}'
 
 step "deploy/ is valid"

@@ -20,8 +20,9 @@ the ones its binary documents in `BINARIES_DIR/<service> --help` (`[env: MTM_...
 variant may set only variables the binary reads, and the variants together must set every one
 of them except MTM_BOUND_ADDR_FILE (a local-supervisor feature, never set in Kubernetes). A
 binary that is absent is skipped with a note (CI builds them before deploy/validate.sh). It also
-checks that each backend's MTM_ALLOWED_PEERS names exactly the callers the binary allows by
-default (`DEFAULT_CALLERS` in <repo>/<service>/src/lib.rs), so the chart and the binaries agree.
+checks that each backend's MTM_ALLOWED_PEERS names exactly the callers of the call graph the
+binaries enforce (deploy/helm/mtm/callgraph.json, generated from the mtm-callgraph crate), so the
+chart and the binaries agree.
 
 Exits non-zero, listing every problem, if anything is wrong.
 """
@@ -221,12 +222,13 @@ def documented_env(binary: pathlib.Path) -> set[str]:
 
 
 def default_callers(name: str) -> list[str] | None:
-    """DEFAULT_CALLERS in <repo>/<service>/src/lib.rs, or None when the source is absent."""
-    lib = REPO / name / "src" / "lib.rs"
-    if not lib.is_file():
+    """The callers of <service> in the call graph the binaries enforce (the chart's
+    callgraph.json, which `cargo test -p mtm-callgraph` keeps equal to the table)."""
+    graph = REPO / "deploy" / "helm" / "mtm" / "callgraph.json"
+    if not graph.is_file():
         return None
-    m = re.search(r"DEFAULT_CALLERS\s*:\s*&\[&str\]\s*=\s*&\[([^\]]*)\]", lib.read_text())
-    return re.findall(r'"([^"]+)"', m.group(1)) if m else None
+    services = json.loads(graph.read_text())["services"]
+    return services[name]["callers"] if name in services else None
 
 
 def env_coverage(binaries: pathlib.Path, rendered: list[str]) -> int:
@@ -240,15 +242,15 @@ def env_coverage(binaries: pathlib.Path, rendered: list[str]) -> int:
         # The allow-list against the binary's own default callers.
         callers = default_callers(name) if name != "gateway" else None
         if name != "gateway" and callers is None:
-            print(f"note: {REPO / name / 'src/lib.rs'} (DEFAULT_CALLERS) absent: callers not compared")
+            print(f"note: deploy/helm/mtm/callgraph.json has no {name}: callers not compared")
         for r, env in per_variant.items():
             if callers is None:
                 continue
             peers = {p.rsplit("/", 1)[-1] for p in env.get("MTM_ALLOWED_PEERS", "").split(",") if p}
             if peers != set(callers):
                 problems.append(
-                    f"{r}: {name}: MTM_ALLOWED_PEERS admits {sorted(peers)}, the binary's "
-                    f"DEFAULT_CALLERS are {sorted(callers)} (services.{name}.callers)"
+                    f"{r}: {name}: MTM_ALLOWED_PEERS admits {sorted(peers)}, the call graph's "
+                    f"callers are {sorted(callers)} (services.{name}.callers)"
                 )
         if not (binary.is_file() and os.access(binary, os.X_OK)):
             print(f"note: {binary} absent: MTM_* variables of {name} not compared (skipped)")

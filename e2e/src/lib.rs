@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use mtm_plumbing::callgraph::{self, Service as Graphed};
 use mtm_plumbing::devcerts;
 use mtm_proto::mtm::gateway::v1::GetStatusRequest;
 use mtm_proto::mtm::gateway::v1::backend_status::State;
@@ -140,13 +141,11 @@ impl Suite {
 
     async fn launch(&mut self, options: &SuiteOptions, dirs: &Dirs) -> Result<(), SuiteError> {
         let mut urls: Vec<(&str, String)> = Vec::new();
-        for service in ["identity-svc", "rbac-svc", "rooms-svc", "tenancy-svc"] {
+        for service in start_order() {
             let mut env = common_env(options, dirs, service, "127.0.0.1:0".parse().expect("addr"));
             env.extend(options.stores.env(&dirs.data, service));
             env.extend(local_files_env(dirs, service));
-            if service == "tenancy-svc" {
-                env.extend(backend_urls(&urls));
-            }
+            env.extend(call_graph_env(service, &urls));
             let mut started = Service::spawn(service, &options.bin_dir, &dirs.logs, env.clone())?;
             let addr = started.bound_addr(&dirs.run, START_DEADLINE).await;
             self.services.push(started);
@@ -159,7 +158,7 @@ impl Suite {
             urls.push((service, format!("https://{addr}")));
         }
         let mut env = common_env(options, dirs, "gateway", options.gateway_listen);
-        env.extend(backend_urls(&urls));
+        env.extend(call_graph_env("gateway", &urls));
         let mut gateway = Service::spawn("gateway", &options.bin_dir, &dirs.logs, env)?;
         let addr = gateway.bound_addr(&dirs.run, START_DEADLINE).await;
         self.services.push(gateway);
@@ -280,7 +279,41 @@ impl Suite {
     }
 }
 
-/// The environment naming the backends started so far, as the gateway and tenancy-svc read it.
+/// The backends in an order that starts every service after the backends it calls, from the
+/// call graph (mtm-callgraph): those that call nobody first.
+fn start_order() -> Vec<&'static str> {
+    let mut order: Vec<Graphed> = Graphed::BACKENDS.to_vec();
+    order.sort_by_key(|backend| callgraph::upstreams(*backend).len());
+    order.into_iter().map(Graphed::name).collect()
+}
+
+/// What the call graph gives `service` to run with: `MTM_ALLOWED_PEERS` naming its callers (the
+/// development identities `spiffe://mtm/<caller>`), and the URLs of the backends it calls, from
+/// those started so far. The backends admit each caller per method by the same table.
+fn call_graph_env(service: &str, started: &[(&str, String)]) -> Vec<(String, String)> {
+    let Some(me) = Graphed::from_name(service) else {
+        return Vec::new();
+    };
+    let mut env = Vec::new();
+    let callers = callgraph::callers(me);
+    if !callers.is_empty() {
+        let peers: Vec<String> = callers
+            .iter()
+            .map(|caller| devcerts::spiffe_id(caller.name()))
+            .collect();
+        env.push(("MTM_ALLOWED_PEERS".to_owned(), peers.join(",")));
+    }
+    let upstreams = callgraph::upstreams(me);
+    let called: Vec<(&str, String)> = started
+        .iter()
+        .filter(|(name, _)| upstreams.iter().any(|up| up.name() == *name))
+        .cloned()
+        .collect();
+    env.extend(backend_urls(&called));
+    env
+}
+
+/// The environment naming `urls`' backends, as the gateway and tenancy-svc read it.
 fn backend_urls(urls: &[(&str, String)]) -> Vec<(String, String)> {
     urls.iter()
         .map(|(service, url)| {

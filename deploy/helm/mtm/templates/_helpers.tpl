@@ -105,13 +105,26 @@ key: {{ ternary "url-template" "url" (eq .name "rooms-svc") }}
 {{- end -}}
 
 {{/*
-Checks the call graph: a service that calls another must be on that service's allow-list
-(MTM_ALLOWED_PEERS and the NetworkPolicy are both derived from `callers`).
+Checks the call graph: every service's `callers` and `upstreams` are those of callgraph.json (the
+mtm-callgraph table the binaries enforce per method, written by its tests), and a service that
+calls another must be on that service's allow-list (MTM_ALLOWED_PEERS and the NetworkPolicy are
+both derived from `callers`).
 */}}
 {{- define "mtm.checkCallGraph" -}}
 {{- $root := . -}}
+{{- $graph := (.Files.Get "callgraph.json" | fromJson).services -}}
+{{- if not $graph }}
+{{- fail "callgraph.json is missing from the chart (cargo test -p mtm-callgraph writes it)" }}
+{{- end }}
 {{- range $name := splitList " " (include "mtm.serviceNames" $root) }}
 {{- $svc := index $root.Values.services $name }}
+{{- $edges := index $graph $name }}
+{{- if ne (sortAlpha $svc.callers | join ",") (sortAlpha $edges.callers | join ",") }}
+{{- fail (printf "services.%s.callers is %v, but the call graph (callgraph.json) has %v" $name $svc.callers $edges.callers) }}
+{{- end }}
+{{- if ne (sortAlpha $svc.upstreams | join ",") (sortAlpha $edges.upstreams | join ",") }}
+{{- fail (printf "services.%s.upstreams is %v, but the call graph (callgraph.json) has %v" $name $svc.upstreams $edges.upstreams) }}
+{{- end }}
 {{- range $up := $svc.upstreams }}
 {{- if not (hasKey $root.Values.services $up) }}
 {{- fail (printf "services.%s.upstreams names %q, which is not a service" $name $up) }}
