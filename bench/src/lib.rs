@@ -236,7 +236,7 @@ impl Scenario {
         self.customers.iter().map(|c| c.assignments.len()).sum()
     }
 
-    /// Every assignment with its customer, effective scope (clipped to the relationship) and
+    /// Every assignment with its customer, effective scope (intersected with the relationship) and
     /// permissions.
     pub fn effective(&self) -> Vec<(&str, &AssignmentData, Scope, PermSet)> {
         let mut out = Vec::new();
@@ -256,7 +256,7 @@ impl Scenario {
                             .find(|r| &r.name == rel)
                             .map(|r| r.scope.clone())
                             .unwrap_or_default();
-                        a.scope.clip(&rel)
+                        a.scope.intersect(&rel)
                     }
                 };
                 out.push((

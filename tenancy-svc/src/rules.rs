@@ -136,6 +136,12 @@ pub fn room_scope(scope: Option<&RoomScope>, customer: &str, field: &str) -> Vec
             ));
         }
     }
+    if !scope.rooms_in_groups.is_empty() {
+        violations.push((
+            format!("{field}.rooms_in_groups"),
+            "is output only: name rooms or room groups".to_owned(),
+        ));
+    }
     for (i, room) in scope.rooms.iter().enumerate() {
         if !resource_under(room, customer, "rooms") {
             violations.push((

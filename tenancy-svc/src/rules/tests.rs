@@ -48,6 +48,18 @@ fn room_scope_must_be_nonempty_and_the_customers() {
         room_scope(Some(&foreign), "c", "room_scope")[0].0,
         "room_scope.rooms[0]"
     );
+    let bound = RoomScope {
+        rooms: vec!["customers/c/rooms/r".into()],
+        rooms_in_groups: vec![mtm_proto::mtm::common::v1::GroupBoundRoom {
+            room: "customers/c/rooms/s".into(),
+            room_groups: vec!["customers/c/roomGroups/g".into()],
+        }],
+        ..Default::default()
+    };
+    assert_eq!(
+        room_scope(Some(&bound), "c", "room_scope")[0].0,
+        "room_scope.rooms_in_groups"
+    );
 }
 
 #[test]
@@ -128,6 +140,7 @@ fn r6_scope_summary_counts_without_naming() {
         all_rooms: false,
         room_groups: vec!["customers/c/roomGroups/a".into()],
         rooms: vec!["customers/c/rooms/1".into(), "customers/c/rooms/1".into()],
+        ..Default::default()
     });
     assert_eq!(summary.room_group_count, 1);
     assert_eq!(summary.room_count, 1);
