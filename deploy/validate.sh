@@ -188,6 +188,8 @@ expect_failure "a rooms-svc without its key-sealing Secret" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.rooms-svc.keySealingSecret.name='
 expect_failure "an identity-svc without its key-encryption Secret" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.identity-svc.keyEncryptionKeys.name='
+expect_failure "a service without its page-token-key Secret" \
+  "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.tenancy-svc.pageTokenKey.name='
 expect_failure "a caller missing from the callee's allow-list" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set 'services.rooms-svc.callers={gateway}'
 expect_failure "a caller the call graph (callgraph.json) does not name" \
