@@ -4,7 +4,9 @@ use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::{Principal, RoomScope};
 use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
 use mtm_proto::mtm::rbac::v1::decision_target::Target;
-use mtm_proto::mtm::rbac::v1::{CheckRequest, DecisionKind, DecisionTarget, ResolveScopeRequest};
+use mtm_proto::mtm::rbac::v1::{
+    CheckRequest, Decision, DecisionKind, DecisionTarget, ResolveScopeRequest,
+};
 use tonic::Status;
 
 use super::routes::Decide;
@@ -38,55 +40,106 @@ pub async fn decide(
 ) -> Result<Result<Grant, Refusal>, Status> {
     let customer_name = format!("customers/{customer}");
     match decide {
-        Decide::Scoped => {
+        Decide::Scoped | Decide::AnyAssignment => {
+            // An "any assignment" permission still carries the rooms its assignments cover,
+            // so what the backend counts or reports stays inside the caller's scope (R34).
             let answer = rbac
                 .resolve_scope(ResolveScopeRequest {
                     principal: Some(principal.clone()),
-                    customer: customer_name,
+                    customer: customer_name.clone(),
                     permission: permission.to_owned(),
                     at_least_revision: 0,
                 })
                 .await?
                 .into_inner();
-            if !answer.allowed {
+            if answer.allowed {
+                return Ok(Ok(Grant {
+                    scope: answer.scope,
+                    partner_relationship: answer.partner_relationship,
+                }));
+            }
+            if decide == Decide::Scoped {
                 return Ok(Err(Refusal::Invisible));
             }
-            Ok(Ok(Grant {
-                scope: answer.scope,
-                partner_relationship: answer.partner_relationship,
-            }))
+            refusal(
+                rbac,
+                principal,
+                customer_name,
+                permission,
+                DecisionKind::AnyAssignment,
+            )
+            .await
         }
-        Decide::AnyAssignment | Decide::CustomerWide => {
-            let kind = if decide == Decide::CustomerWide {
-                DecisionKind::CustomerWide
-            } else {
-                DecisionKind::AnyAssignment
-            };
-            let decision = rbac
-                .check(CheckRequest {
-                    principal: Some(principal.clone()),
-                    customer: customer_name,
-                    permission: permission.to_owned(),
-                    target: None,
-                    at_least_revision: 0,
-                    kind: kind.into(),
-                })
-                .await?
-                .into_inner()
-                .decision
-                .unwrap_or_default();
+        Decide::CustomerWide => {
+            let decision = check(
+                rbac,
+                principal,
+                customer_name,
+                permission,
+                DecisionKind::CustomerWide,
+            )
+            .await?;
             if decision.allowed {
                 Ok(Ok(Grant {
-                    scope: None,
+                    scope: Some(RoomScope {
+                        all_rooms: true,
+                        ..Default::default()
+                    }),
                     partner_relationship: decision.partner_relationship,
                 }))
-            } else if decision.target_visible {
-                Ok(Err(Refusal::Forbidden))
             } else {
-                Ok(Err(Refusal::Invisible))
+                Ok(Err(refused(&decision)))
             }
         }
     }
+}
+
+/// Asks rbac-svc for a decision of `kind` without a target.
+async fn check(
+    rbac: &mut DecisionServiceClient<ServiceChannel>,
+    principal: &Principal,
+    customer_name: String,
+    permission: &str,
+    kind: DecisionKind,
+) -> Result<Decision, Status> {
+    Ok(rbac
+        .check(CheckRequest {
+            principal: Some(principal.clone()),
+            customer: customer_name,
+            permission: permission.to_owned(),
+            target: None,
+            at_least_revision: 0,
+            kind: kind.into(),
+        })
+        .await?
+        .into_inner()
+        .decision
+        .unwrap_or_default())
+}
+
+/// Why a denied decision is refused: Forbidden where the caller may see the customer.
+fn refused(decision: &Decision) -> Refusal {
+    if decision.target_visible {
+        Refusal::Forbidden
+    } else {
+        Refusal::Invisible
+    }
+}
+
+/// The refusal of a call `ResolveScope` did not allow: a check tells Forbidden from Invisible.
+async fn refusal(
+    rbac: &mut DecisionServiceClient<ServiceChannel>,
+    principal: &Principal,
+    customer_name: String,
+    permission: &str,
+    kind: DecisionKind,
+) -> Result<Result<Grant, Refusal>, Status> {
+    let decision = check(rbac, principal, customer_name, permission, kind).await?;
+    if decision.allowed {
+        // The index changed between the two answers; refuse rather than grant without a scope.
+        return Ok(Err(Refusal::Forbidden));
+    }
+    Ok(Err(refused(&decision)))
 }
 
 /// Decides a group-scoped `permission` on `room_group` (a second target some calls need).

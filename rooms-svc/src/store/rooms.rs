@@ -326,6 +326,14 @@ pub async fn create(
                 "updateRings",
             )?
         };
+        if !requested_id.is_empty() && !matches!(caller.scope, Scope::All) {
+            // An id taken by a room outside the caller's scope must not show through
+            // ALREADY_EXISTS (R37): only callers who see every room choose ids.
+            return Err(Error::invalid(
+                "room_id",
+                "may be chosen only by callers whose rooms.create scope is all rooms; leave it empty for a server-assigned id",
+            ));
+        }
         let id = super::groups::new_id("room_id", requested_id)?;
         let name = customer.child("rooms", &id);
         let txn = store.write().await?;

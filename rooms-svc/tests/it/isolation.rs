@@ -384,3 +384,62 @@ async fn scope_filters_in_sql(backend: Backend) {
     assert_eq!(none.total_size, 0);
     suite.finish(&["contoso"]).await;
 }
+
+on_both_backends!(
+    r37_only_callers_over_every_room_choose_room_ids,
+    r37_only_callers_over_every_room_choose_room_ids_postgres,
+    chosen_room_ids
+);
+
+/// A caller scoped to some rooms cannot probe for ids taken outside its scope: any chosen id is
+/// refused alike, taken or not, and a server-assigned id works.
+async fn chosen_room_ids(backend: Backend) {
+    let suite = Suite::start(backend).await;
+    suite.provision("contoso").await;
+    suite.group("contoso", "berlin").await;
+    suite.group("contoso", "paris").await;
+    suite.room("contoso", "paris", "hidden").await;
+    let berlin_only = scoped("contoso", &["berlin"], &[]);
+    let create = |room_id: &str| CreateRoomRequest {
+        parent: "customers/contoso".to_owned(),
+        room: Some(Room {
+            display_name: "New".to_owned(),
+            room_group: "customers/contoso/roomGroups/berlin".to_owned(),
+            capacity: 4,
+            ..Default::default()
+        }),
+        room_id: room_id.to_owned(),
+        request_id: String::new(),
+    };
+    let taken = suite
+        .rooms()
+        .create_room(call(create("hidden"), &berlin_only))
+        .await
+        .expect_err("a chosen id");
+    let free = suite
+        .rooms()
+        .create_room(call(create("fresh"), &berlin_only))
+        .await
+        .expect_err("a chosen id");
+    assert_eq!(taken.code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        (taken.code(), taken.message(), taken.details()),
+        (free.code(), free.message(), free.details()),
+        "a taken id and a free one are refused alike"
+    );
+    let assigned = suite
+        .rooms()
+        .create_room(call(create(""), &berlin_only))
+        .await
+        .expect("a server-assigned id")
+        .into_inner()
+        .room
+        .expect("room");
+    assert!(assigned.name.starts_with("customers/contoso/rooms/"));
+    suite
+        .rooms()
+        .create_room(call(create("fresh"), &admin("contoso")))
+        .await
+        .expect("an admin over every room chooses ids");
+    suite.finish(&["contoso"]).await;
+}

@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use mtm_e2e::world::{self, HELPDESK_PERMISSIONS, PARTNER};
 use mtm_proto::mtm::rooms::v1::room_service_client::RoomServiceClient;
 use mtm_proto::mtm::rooms::v1::ticket_service_client::TicketServiceClient;
+use mtm_proto::mtm::rooms::v1::update_ring_service_client::UpdateRingServiceClient;
 use mtm_proto::mtm::rooms::v1::{
-    GetTicketRequest, Room, Ticket, TicketStatus, UpdateRoomRequest, UpdateTicketRequest,
+    GetTicketRequest, ListUpdateRingsRequest, Room, Ticket, TicketStatus, UpdateRoomRequest,
+    UpdateTicketRequest,
 };
 use prost_types::FieldMask;
 
@@ -25,6 +27,19 @@ pub async fn primary_admin_sees_only_the_scope(cast: &Cast) {
         room(&cast.primary_admin, &cast.rooms.seine).await,
         "the primary admin reads a room outside the scope",
     );
+    // `update_rings.view` needs the permission in any assignment; the rings still count only
+    // the rooms in the caller's scope (R34), not none and not the customer's all.
+    let rings = UpdateRingServiceClient::new(cast.primary_admin.channel())
+        .list_update_rings(cast.primary_admin.call(ListUpdateRingsRequest {
+            parent: customer.clone(),
+            ..Default::default()
+        }))
+        .await
+        .expect("primary admin lists update rings")
+        .into_inner()
+        .update_rings;
+    let counted: i32 = rings.iter().map(|ring| ring.room_count).sum();
+    assert_eq!(counted, 2, "rings count the two rooms in scope: {rings:?}");
 }
 
 /// The primary admin creates *Helpdesk* with ticket permissions only and assigns it to the
