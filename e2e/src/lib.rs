@@ -379,31 +379,17 @@ impl Dirs {
         }
         let password = dirs.operator_password();
         if !password.is_file() {
-            let io = |source| SuiteError::Io {
-                context: format!("writing {}", password.display()),
-                source,
-            };
-            std::fs::write(&password, uuid::Uuid::new_v4().simple().to_string()).map_err(io)?;
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&password, std::fs::Permissions::from_mode(0o600))
-                .map_err(io)?;
+            write_private(
+                &password,
+                uuid::Uuid::new_v4().simple().to_string().as_bytes(),
+            )?;
         }
-        let kek = dirs.key_encryption_key();
-        if !kek.is_file() {
-            let io = |source| SuiteError::Io {
-                context: format!("minting {}", kek.display()),
-                source,
-            };
-            let mut bytes = [0u8; 32];
-            std::io::Read::read_exact(
-                &mut std::fs::File::open("/dev/urandom").map_err(io)?,
-                &mut bytes,
-            )
-            .map_err(io)?;
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            std::fs::write(&kek, format!("{hex}\n")).map_err(io)?;
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&kek, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        let mut keys = vec![dirs.key_encryption_key()];
+        keys.extend(devcerts::SERVICES.iter().map(|s| dirs.page_token_key(s)));
+        for key in keys {
+            if !key.is_file() {
+                write_private(&key, format!("{}\n", random_hex_32(&key)?).as_bytes())?;
+            }
         }
         Ok(dirs)
     }
@@ -413,14 +399,48 @@ impl Dirs {
         self.data.join("identity-key-encryption-key")
     }
 
+    /// The key signing `service`'s page tokens, minted on first run so tokens stay valid
+    /// across restarts of the suite.
+    fn page_token_key(&self, service: &str) -> PathBuf {
+        self.data.join(format!("{service}-page-token-key"))
+    }
+
     /// The operator's password, generated on first run.
     fn operator_password(&self) -> PathBuf {
         self.data.join("operator-password")
     }
 }
 
-/// The environment every service gets: its certificate, its listen address, and where to
-/// report the bound address.
+/// 32 random bytes from the system, hex-encoded; `path` names the file they are minted for.
+fn random_hex_32(path: &Path) -> Result<String, SuiteError> {
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| std::io::Read::read_exact(&mut random, &mut bytes))
+        .map_err(|source| SuiteError::Io {
+            context: format!("minting {}", path.display()),
+            source,
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Creates `path` readable by its owner only (mode 0600 from the start) holding `contents`.
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), SuiteError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut file| file.write_all(contents))
+        .map_err(|source| SuiteError::Io {
+            context: format!("writing {}", path.display()),
+            source,
+        })
+}
+
+/// The environment every service gets: its certificate, its listen address, where to
+/// report the bound address, and the key signing its page tokens.
 fn common_env(
     options: &SuiteOptions,
     dirs: &Dirs,
@@ -438,7 +458,64 @@ fn common_env(
             "MTM_BOUND_ADDR_FILE".to_owned(),
             path(&process::addr_file(&dirs.run, service)),
         ),
+        (
+            "MTM_PAGE_TOKEN_KEY_FILE".to_owned(),
+            path(&dirs.page_token_key(service)),
+        ),
     ];
     env.extend(options.env.iter().cloned());
     env
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn each_service_gets_its_own_private_page_token_key_kept_across_runs() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dirs = Dirs::create(root.path()).expect("first run");
+        let keys: Vec<Vec<u8>> = devcerts::SERVICES
+            .iter()
+            .map(|service| {
+                let path = dirs.page_token_key(service);
+                let mode = std::fs::metadata(&path)
+                    .expect("minted")
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600, "{service}");
+                std::fs::read(&path).expect("readable")
+            })
+            .collect();
+        for key in &keys {
+            assert!(key.len() >= 32);
+        }
+        let distinct: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "one key per service");
+        let env = common_env(
+            &SuiteOptions::new(
+                root.path().into(),
+                "127.0.0.1:0".parse().expect("addr"),
+                root.path().into(),
+            ),
+            &dirs,
+            "rbac-svc",
+            "127.0.0.1:0".parse().expect("addr"),
+        );
+        let named = env.iter().find(|(k, _)| k == "MTM_PAGE_TOKEN_KEY_FILE");
+        assert_eq!(
+            named.map(|(_, v)| PathBuf::from(v)),
+            Some(dirs.page_token_key("rbac-svc"))
+        );
+
+        let again = Dirs::create(root.path()).expect("second run");
+        for (service, key) in devcerts::SERVICES.iter().zip(&keys) {
+            assert_eq!(
+                &std::fs::read(again.page_token_key(service)).expect("kept"),
+                key
+            );
+        }
+    }
 }
