@@ -16,11 +16,11 @@ use std::time::Duration;
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tonic::body::Body;
-use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::admission::Authenticated;
+use crate::forward::client_address::connection_ip;
 
 /// How often buckets of idle callers are dropped.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
@@ -151,15 +151,7 @@ fn key_of(request: &http::Request<Body>) -> String {
 
 fn remote_ip(request: &http::Request<Body>) -> Option<IpAddr> {
     let extensions = request.extensions();
-    extensions
-        .get::<TlsConnectInfo<TcpConnectInfo>>()
-        .and_then(|info| info.get_ref().remote_addr())
-        .or_else(|| {
-            extensions
-                .get::<TcpConnectInfo>()
-                .and_then(TcpConnectInfo::remote_addr)
-        })
-        .map(|addr| addr.ip())
+    connection_ip(extensions.get(), extensions.get())
 }
 
 /// RESOURCE_EXHAUSTED telling the caller to retry after `wait`.

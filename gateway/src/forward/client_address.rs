@@ -20,14 +20,17 @@ pub fn stamp(metadata: &mut MetadataMap, extensions: &tonic::Extensions) {
 }
 
 fn remote_ip(extensions: &tonic::Extensions) -> Option<IpAddr> {
-    extensions
-        .get::<TlsConnectInfo<TcpConnectInfo>>()
-        .and_then(|info| info.get_ref().remote_addr())
-        .or_else(|| {
-            extensions
-                .get::<TcpConnectInfo>()
-                .and_then(TcpConnectInfo::remote_addr)
-        })
+    connection_ip(extensions.get(), extensions.get())
+}
+
+/// The remote address of the client's connection, from the connect info of a TLS or a plain
+/// TCP connection (whichever the request carries).
+pub fn connection_ip(
+    tls: Option<&TlsConnectInfo<TcpConnectInfo>>,
+    tcp: Option<&TcpConnectInfo>,
+) -> Option<IpAddr> {
+    tls.and_then(|info| info.get_ref().remote_addr())
+        .or_else(|| tcp.and_then(TcpConnectInfo::remote_addr))
         .map(|addr| addr.ip())
 }
 
