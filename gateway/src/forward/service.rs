@@ -296,7 +296,8 @@ impl Forwarder {
         {
             return self
                 .approve(route, at, context, metadata, extensions, body)
-                .await;
+                .await
+                .map_err(|status| reworded(status, &at.target));
         }
         let answer = self
             .send(route, admitted.context.as_ref(), metadata, extensions, body)

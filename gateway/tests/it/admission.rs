@@ -15,6 +15,7 @@ use prost::Message;
 use prost_reflect::{DynamicMessage, MethodDescriptor, Value};
 use tonic::Code;
 
+use crate::harness::Backend;
 use crate::harness::calls::{all_tickets_view_on, bearer, error_info, req};
 use crate::harness::direct::World;
 use crate::harness::raw::{call, public_methods, set_string, with_string};
@@ -75,9 +76,14 @@ fn refused_for_mfa(status: &tonic::Status) -> bool {
     status.code() == Code::Unauthenticated && error_info(status).reason == "MFA_REQUIRED"
 }
 
-#[tokio::test]
-async fn r3_every_public_method_enforces_partner_mfa() {
-    let world = World::start().await;
+on_both_backends!(
+    r3_every_public_method_enforces_partner_mfa,
+    r3_every_public_method_enforces_partner_mfa_postgres,
+    every_public_method_enforces_partner_mfa
+);
+
+async fn every_public_method_enforces_partner_mfa(backend: Backend) {
+    let world = World::start_on(backend).await;
     let customer = world.customer("contoso").await;
     let partner = world.partner("fabrikam").await;
     let relationship = world.relate(&customer, &partner, None).await;

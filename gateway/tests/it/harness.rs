@@ -1,6 +1,6 @@
 //! The one MTM the gateway tests run against: the real identity-svc, tenancy-svc, rbac-svc and
-//! rooms-svc over mTLS on 127.0.0.1:0 with SQLite stores in a temporary directory, and the
-//! gateway in front. [`StackBuilder`] holds what tests vary; [`direct`] sets a world up on the
+//! rooms-svc over mTLS on 127.0.0.1:0 with SQLite stores in a temporary directory or uniquely
+//! named PostgreSQL databases ([`Backend`]), and the gateway in front. [`StackBuilder`] holds what tests vary; [`direct`] sets a world up on the
 //! backends (speaking as the gateway), [`public`] through the gateway's public API.
 
 pub mod calls;
@@ -86,15 +86,33 @@ impl Server {
     }
 }
 
-/// What tests vary in a stack: the gateway's rate limits and rooms-svc's open-store cap.
+/// Which database engine holds the backends' stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite files in a temporary directory.
+    Sqlite,
+    /// Databases named after a fresh prefix on the PostgreSQL test server, dropped on stop.
+    #[cfg_attr(not(feature = "postgres-tests"), allow(dead_code))]
+    Postgres,
+}
+
+/// What tests vary in a stack: the store engine, the gateway's rate limits and rooms-svc's
+/// open-store cap.
 #[derive(Debug)]
 pub struct StackBuilder {
+    backend: Backend,
     limits: gateway::LimitArgs,
     keys: gateway::KeyArgs,
     max_open_stores: Option<usize>,
 }
 
 impl StackBuilder {
+    /// The engine of every store of the stack.
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
     /// The gateway's per-tenant rate limits.
     pub fn limits(mut self, limits: gateway::LimitArgs) -> Self {
         self.limits = limits;
@@ -116,7 +134,7 @@ impl StackBuilder {
     /// Starts the backends, then the gateway, and connects to them.
     pub async fn start(self) -> Stack {
         let pki = TestPki::new();
-        let files = Files::new();
+        let files = Files::new(self.backend);
         let identity = start_identity(&pki, &files).await;
         let rbac = start_rbac(&pki, &files).await;
         let rooms = start_rooms(&pki, &files, self.max_open_stores).await;
@@ -162,6 +180,7 @@ impl Stack {
     /// The default settings, to change before starting.
     pub fn builder() -> StackBuilder {
         StackBuilder {
+            backend: Backend::Sqlite,
             limits: gateway::LimitArgs::default(),
             keys: gateway::KeyArgs::default(),
             max_open_stores: None,
@@ -183,6 +202,11 @@ impl Stack {
         self.files.stores().join(format!("{customer}.db"))
     }
 
+    /// The customers that have a rooms-svc store (a file or a database), sorted.
+    pub async fn stores(&self) -> Vec<String> {
+        self.files.stores_present().await
+    }
+
     /// Stops one server, e.g. `rooms-svc`.
     pub async fn stop_one(&mut self, name: &str) {
         let index = self
@@ -194,35 +218,125 @@ impl Stack {
         stop().await.expect("server stopped");
     }
 
-    /// Stops every server still running, the gateway first.
+    /// Stops every server still running, the gateway first; on PostgreSQL, drops the stack's
+    /// databases.
     pub async fn stop(self) {
         for (_, stop) in self.servers {
             stop().await.expect("server stopped");
         }
+        self.files.drop_databases().await;
     }
 }
 
-/// The temporary directory holding the stores and the operator's password file.
-struct Files(tempfile::TempDir);
+/// Where the stores live: a temporary directory (SQLite stores and the operator's password
+/// file) and, on PostgreSQL, the prefix of the stack's database names.
+struct Files {
+    dir: tempfile::TempDir,
+    postgres: Option<String>,
+}
 
 impl Files {
-    fn new() -> Self {
-        Self(tempfile::tempdir().expect("tempdir"))
+    fn new(backend: Backend) -> Self {
+        let postgres = (backend == Backend::Postgres).then(|| {
+            format!(
+                "mtm_test_gw_{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            )
+        });
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            postgres,
+        }
     }
 
-    fn sqlite(&self, name: &str) -> String {
-        format!("sqlite://{}/{name}.db", self.0.path().display())
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// The URL of the database of service `name`.
+    fn database(&self, name: &str) -> String {
+        match &self.postgres {
+            Some(prefix) => {
+                mtm_plumbing::testing::postgres_database_url(&format!("{prefix}_{name}"))
+            }
+            None => format!("sqlite://{}/{name}.db", self.path().display()),
+        }
+    }
+
+    /// The URL template of rooms-svc's customer stores.
+    fn store_template(&self) -> String {
+        match &self.postgres {
+            Some(prefix) => {
+                mtm_plumbing::testing::postgres_database_url(&format!("{prefix}_c_{{customer}}"))
+            }
+            None => format!("sqlite://{}/{{customer}}.db", self.stores().display()),
+        }
     }
 
     fn stores(&self) -> PathBuf {
-        self.0.path().join("stores")
+        self.path().join("stores")
+    }
+
+    /// The customers whose store exists now.
+    async fn stores_present(&self) -> Vec<String> {
+        let mut names: Vec<String> = match &self.postgres {
+            Some(prefix) => postgres_databases(&format!("{prefix}_c_"))
+                .await
+                .into_iter()
+                .map(|name| name[prefix.len() + 3..].to_owned())
+                .collect(),
+            None => match std::fs::read_dir(self.stores()) {
+                Ok(entries) => entries
+                    .map(|entry| entry.expect("a store directory entry").file_name())
+                    .filter_map(|name| {
+                        name.to_str()
+                            .and_then(|name| name.strip_suffix(".db"))
+                            .map(str::to_owned)
+                    })
+                    .collect(),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(error) => panic!("read the store directory: {error}"),
+            },
+        };
+        // Names starting with `_` are rooms-svc's own databases (activity, template).
+        names.retain(|name| !name.starts_with('_'));
+        names.sort();
+        names
+    }
+
+    /// Drops the stack's PostgreSQL databases (nothing to do on SQLite).
+    async fn drop_databases(&self) {
+        if let Some(prefix) = &self.postgres {
+            mtm_plumbing::testing::drop_postgres_databases_starting_with(&format!("{prefix}_"))
+                .await;
+        }
     }
 
     fn operator_password(&self) -> PathBuf {
-        let file = self.0.path().join("operator-password");
+        let file = self.path().join("operator-password");
         std::fs::write(&file, format!("{OPERATOR_PASSWORD}\n")).expect("write the password");
         file
     }
+}
+
+/// The databases of the PostgreSQL test server whose name starts with `prefix`.
+async fn postgres_databases(prefix: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let admin = sea_orm::Database::connect(mtm_plumbing::testing::postgres_server_url())
+        .await
+        .expect("PostgreSQL test server unreachable (MTM_TEST_POSTGRES_URL)");
+    let rows = admin
+        .query_all_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+            [prefix.into()],
+        ))
+        .await
+        .expect("list databases");
+    admin.close().await.expect("close");
+    rows.into_iter()
+        .map(|row| row.try_get_by_index(0).expect("datname"))
+        .collect()
 }
 
 async fn internal_channel(pki: &TestPki, addr: SocketAddr) -> Channel {
@@ -233,7 +347,7 @@ async fn internal_channel(pki: &TestPki, addr: SocketAddr) -> Channel {
 
 async fn start_identity(pki: &TestPki, files: &Files) -> Server {
     let mut config =
-        identity_svc::Config::for_test(pki.server_args("identity-svc"), files.sqlite("identity"));
+        identity_svc::Config::for_test(pki.server_args("identity-svc"), files.database("identity"));
     config.operator_password_file = Some(files.operator_password());
     Server::start(|l, s| identity_svc::serve(config, l, None, s)).await
 }
@@ -241,15 +355,15 @@ async fn start_identity(pki: &TestPki, files: &Files) -> Server {
 async fn start_rbac(pki: &TestPki, files: &Files) -> Server {
     let config = rbac_svc::Config {
         backend: backend_args(pki, "rbac-svc"),
-        database_url: files.sqlite("rbac"),
+        database_url: files.database("rbac"),
     };
     Server::start(|l, s| rbac_svc::serve(config, l, None, s)).await
 }
 
 async fn start_rooms(pki: &TestPki, files: &Files, max_open_stores: Option<usize>) -> Server {
-    let template = format!("sqlite://{}/{{customer}}.db", files.stores().display());
+    let template = files.store_template();
     let mut config =
-        rooms_svc::Config::for_test(backend_args(pki, "rooms-svc"), &template, files.0.path());
+        rooms_svc::Config::for_test(backend_args(pki, "rooms-svc"), &template, files.path());
     if let Some(count) = max_open_stores {
         config.max_open_stores = count;
     }
@@ -264,7 +378,7 @@ async fn start_tenancy(
 ) -> Server {
     let config = tenancy_svc::Config::for_test(
         pki.server_args("tenancy-svc"),
-        files.sqlite("tenancy"),
+        files.database("tenancy"),
         url(identity),
         url(rbac),
         url(rooms),

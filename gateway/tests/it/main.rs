@@ -1,6 +1,23 @@
 //! Integration tests of the gateway on `127.0.0.1:0`, in front of backend-shaped servers built
 //! from the shared plumbing (mTLS, health, reflection).
 
+/// Runs a test body once on SQLite (`$sqlite`) and, with feature `postgres-tests`, once on
+/// PostgreSQL (`$postgres`).
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $body:path) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $body($crate::harness::Backend::Sqlite).await;
+        }
+
+        #[cfg(feature = "postgres-tests")]
+        #[tokio::test]
+        async fn $postgres() {
+            $body($crate::harness::Backend::Postgres).await;
+        }
+    };
+}
+
 mod admission;
 mod aggregated_tickets;
 mod audit;

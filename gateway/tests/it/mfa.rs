@@ -16,6 +16,7 @@ use mtm_proto::mtm::rooms::v1::{CreateIncidentRequest, TicketSeverity};
 use mtm_proto::mtm::rooms::v1::{ListRoomsRequest, Settings, UpdateSettingsRequest};
 use tonic::Code;
 
+use crate::harness::Backend;
 use crate::harness::calls::{all_tickets_view_on, bearer, error_info, req};
 use crate::harness::direct::{Org, World};
 
@@ -137,9 +138,14 @@ async fn r3_partner_without_mfa_is_refused_once_the_customer_requires_it() {
     world.stop().await;
 }
 
-#[tokio::test]
-async fn r3_all_tickets_view_enforces_partner_mfa() {
-    let world = World::start().await;
+on_both_backends!(
+    r3_all_tickets_view_enforces_partner_mfa,
+    r3_all_tickets_view_enforces_partner_mfa_postgres,
+    all_tickets_view_enforces_partner_mfa
+);
+
+async fn all_tickets_view_enforces_partner_mfa(backend: Backend) {
+    let world = World::start_on(backend).await;
     let customer = world.customer("contoso").await;
     let other = world.customer("litware").await;
     let partner = world.partner("fabrikam").await;

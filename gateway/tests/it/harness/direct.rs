@@ -54,6 +54,11 @@ impl World {
         Self::on(Stack::start().await)
     }
 
+    /// A world on a default stack whose stores are on `backend`.
+    pub async fn start_on(backend: super::Backend) -> Self {
+        Self::on(Stack::builder().backend(backend).start().await)
+    }
+
     /// A world on `stack`.
     pub fn on(stack: Stack) -> Self {
         Self { stack }

@@ -37,7 +37,8 @@ pub fn with_string(method: &MethodDescriptor, path: &str, value: &str) -> Dynami
     message
 }
 
-/// Sets the string at the dotted `path` of `message`.
+/// Sets the string at the dotted `path` of `message`, keeping the other fields of the
+/// messages on the way.
 pub fn set_string(message: &mut DynamicMessage, path: &str, value: &str) {
     match path.split_once('.') {
         None => message.set_field_by_name(path, Value::String(value.to_owned())),
@@ -46,8 +47,11 @@ pub fn set_string(message: &mut DynamicMessage, path: &str, value: &str) {
                 .descriptor()
                 .get_field_by_name(head)
                 .unwrap_or_else(|| panic!("no field {head}"));
-            let inner_type = field.kind().as_message().cloned().expect("a message field");
-            let mut inner = DynamicMessage::new(inner_type);
+            let mut inner = message
+                .get_field(&field)
+                .as_message()
+                .cloned()
+                .expect("a message field");
             set_string(&mut inner, rest, value);
             message.set_field(&field, Value::Message(inner));
         }
@@ -63,11 +67,28 @@ pub async fn call(
     message: &DynamicMessage,
     token: &str,
 ) -> Result<Bytes, Status> {
+    call_identified(channel, path, method, message, token, None).await
+}
+
+/// As [`call`], with `x-request-id: request_id` when one is given.
+pub async fn call_identified(
+    channel: &Channel,
+    path: &str,
+    method: &MethodDescriptor,
+    message: &DynamicMessage,
+    token: &str,
+    request_id: Option<&str>,
+) -> Result<Bytes, Status> {
     let mut request = tonic::Request::new(Bytes::from(message.encode_to_vec()));
     request.metadata_mut().insert(
         "authorization",
         format!("Bearer {token}").parse().expect("header"),
     );
+    if let Some(id) = request_id {
+        request
+            .metadata_mut()
+            .insert("x-request-id", id.parse().expect("header"));
+    }
     let mut client = tonic::client::Grpc::new(channel.clone());
     client
         .ready()
