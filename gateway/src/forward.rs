@@ -8,7 +8,6 @@ pub mod client_address;
 pub mod decide;
 pub mod denials;
 pub mod inputs;
-pub mod raw_codec;
 pub mod routes;
 pub mod schema;
 pub mod service;

@@ -16,6 +16,7 @@ pub mod metadata_limit;
 pub mod names;
 pub mod paging;
 pub mod peer;
+pub mod raw_codec;
 pub mod server;
 pub mod size_status;
 pub mod status;

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::uri::PathAndQuery;
 use mtm_plumbing::client::ServiceChannel;
+use mtm_plumbing::raw_codec::RawCodec;
 use mtm_plumbing::status::invalid_field;
 use mtm_proto::mtm::common::v1::{CallContext, Principal};
 use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
@@ -19,7 +20,6 @@ use tonic::{Request, Response, Status};
 
 use super::decide::{Refusal, decide, decide_group};
 use super::denials::{Denial, DenialAudit};
-use super::raw_codec::RawCodec;
 use super::routes::{self, Backend, Decide, Guard, Route};
 use super::{schema, visibility};
 use crate::Backends;

@@ -2,49 +2,11 @@
 
 use std::time::Duration;
 
-use bytes::{Buf, BufMut, Bytes};
+use bytes::Bytes;
+use mtm_plumbing::raw_codec::RawCodec;
 use prost_reflect::MethodDescriptor;
 use tonic::Code;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::Channel;
-
-/// Passes encoded messages through unchanged.
-#[derive(Clone, Copy, Debug, Default)]
-struct Raw;
-
-impl Codec for Raw {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = Raw;
-    type Decoder = Raw;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        Raw
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        Raw
-    }
-}
-
-impl Encoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for Raw {
-    type Item = Bytes;
-    type Error = tonic::Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
-    }
-}
 
 /// What a call answered: the response messages, or the status.
 pub type Answer = Result<Vec<Bytes>, tonic::Status>;
@@ -73,7 +35,7 @@ pub async fn call(
     }
     if method.is_server_streaming() {
         let mut stream = grpc
-            .server_streaming(request, path, Raw)
+            .server_streaming(request, path, RawCodec)
             .await?
             .into_inner();
         let mut messages = Vec::new();
@@ -85,7 +47,9 @@ pub async fn call(
         }
         Ok(messages)
     } else {
-        Ok(vec![grpc.unary(request, path, Raw).await?.into_inner()])
+        Ok(vec![
+            grpc.unary(request, path, RawCodec).await?.into_inner(),
+        ])
     }
 }
 

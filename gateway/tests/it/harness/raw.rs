@@ -1,11 +1,11 @@
 //! Calling any public method by its path with a request built from the descriptor set, as a
 //! client without generated stubs would: the surface tests walk every method this way.
 
-use bytes::{Buf, BufMut, Bytes};
+use bytes::Bytes;
+use mtm_plumbing::raw_codec::RawCodec;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MethodDescriptor, ReflectMessage, Value};
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::transport::Channel;
 
 /// The MTM descriptor set.
@@ -103,43 +103,5 @@ pub async fn call_identified(
         Ok(stream.message().await?.unwrap_or_default())
     } else {
         Ok(client.unary(request, path, RawCodec).await?.into_inner())
-    }
-}
-
-/// Passes encoded messages through unchanged.
-#[derive(Clone, Copy, Debug, Default)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Bytes;
-    type Decode = Bytes;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put(item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Bytes;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }

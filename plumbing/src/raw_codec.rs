@@ -1,5 +1,5 @@
-//! A gRPC codec that leaves messages encoded: the gateway forwards request and response bytes
-//! as they are, decoding a request only to read the fields its routing needs.
+//! A gRPC codec that leaves messages encoded: a proxy forwards request and response bytes as
+//! they are, and a client can send bytes it built itself (for any method of a descriptor set).
 
 use bytes::{Buf, BufMut, Bytes};
 use tonic::Status;
