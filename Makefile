@@ -50,4 +50,4 @@ ci: fmt test python-client test-postgres clippy buf-lint deploy-validate
 
 ## Runs the whole suite locally (the README's first command).
 local:
-	cargo run -p mtm-e2e --bin mtm-local
+	cargo run --bin mtm-local

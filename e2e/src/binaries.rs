@@ -1,17 +1,10 @@
 //! Finding the five service binaries next to the running executable, building them first so
-//! they are never stale.
+//! they are never stale. They are built as `cargo build --workspace --bins`: the whole
+//! workspace's feature set, the same as `cargo run --bin mtm-local` and `cargo test --workspace`
+//! resolve, so a tree one of those built is reused as it is.
 
 use std::path::PathBuf;
 use std::process::Command;
-
-/// The packages whose binaries make up the suite.
-const PACKAGES: [&str; 5] = [
-    "identity-svc",
-    "tenancy-svc",
-    "rbac-svc",
-    "rooms-svc",
-    "gateway",
-];
 
 /// Why the binaries are not available.
 #[derive(Debug, thiserror::Error)]
@@ -24,8 +17,8 @@ pub enum BinariesError {
     Build(String),
 }
 
-/// Builds the service binaries with the profile of the running executable (a no-op when they
-/// are up to date) and returns the directory holding them.
+/// Builds the workspace's binaries with the profile of the running executable (a no-op when
+/// they are up to date) and returns the directory holding them.
 pub fn ensure_built() -> Result<PathBuf, BinariesError> {
     let exe = std::env::current_exe().map_err(BinariesError::Locate)?;
     let mut dir = exe
@@ -37,10 +30,7 @@ pub fn ensure_built() -> Result<PathBuf, BinariesError> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    command.arg("build").arg("--bins");
-    for package in PACKAGES {
-        command.args(["-p", package]);
-    }
+    command.args(["build", "--workspace", "--bins"]);
     if dir.ends_with("release") {
         command.arg("--release");
     }
