@@ -6,12 +6,12 @@ pub mod keys;
 
 use std::sync::Arc;
 
-use identity_svc::token::AccessClaims;
 use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::common::v1::Principal;
 use mtm_proto::mtm::identity::v1::ResolvePrincipalRequest;
 use mtm_proto::mtm::identity::v1::principal_internal_service_client::PrincipalInternalServiceClient;
 use mtm_proto::mtm::identity::v1::resolve_principal_request::UserRef;
+use mtm_token::AccessClaims;
 use tonic::Status;
 use tonic::metadata::MetadataMap;
 

@@ -17,7 +17,6 @@ pub mod seed;
 pub mod service;
 pub mod state;
 pub mod store;
-pub mod token;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
 //! The call context (verified principal, scope, request id) that the gateway attaches to every
-//! call it forwards, as binary metadata `x-mtm-context-bin`.
+//! call it forwards, as binary metadata `x-mtm-context-bin`; and the key of the client address it
+//! stamps for identity-svc.
 //!
 //! Backends read it only on calls the peer layer admitted ([`crate::peer::Admitted`]), and only
 //! as far as the call graph lets the caller attach one: the full context from the gateway, the
@@ -16,6 +17,11 @@ use crate::peer::Admitted;
 
 /// The metadata key carrying the encoded [`CallContext`].
 pub const CALL_CONTEXT_KEY: &str = "x-mtm-context-bin";
+
+/// The metadata key carrying the public client's address, as the gateway saw it, to
+/// identity-svc (the per-source sign-in guess limit). The gateway replaces whatever the client
+/// sent, and identity-svc believes it only on a call from the gateway's identity.
+pub const CLIENT_ADDRESS_KEY: &str = "x-mtm-client-address";
 
 /// Attaches `context` to an outgoing request.
 pub fn attach<T>(request: &mut tonic::Request<T>, context: &CallContext) {

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use identity_svc::token::AccessClaims;
+use mtm_token::AccessClaims;
 use tokio::sync::OnceCell;
 use tonic::Status;
 use tonic::metadata::MetadataMap;

@@ -7,10 +7,10 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use identity_svc::token::{AccessClaims, TokenError, Verifier};
 use mtm_plumbing::client::ServiceChannel;
 use mtm_proto::mtm::identity::v1::GetJwksRequest;
 use mtm_proto::mtm::identity::v1::auth_service_client::AuthServiceClient;
+use mtm_token::{AccessClaims, TokenError, Verifier};
 use tokio::sync::{Mutex, RwLock};
 use tokio::time::{Instant, MissedTickBehavior};
 use tonic::Status;

@@ -1,11 +1,11 @@
 //! The public client's address, handed to the backend in
-//! `identity_svc::service::source::CLIENT_ADDRESS_KEY` so identity-svc can limit sign-in
+//! `mtm_plumbing::context::CLIENT_ADDRESS_KEY` so identity-svc can limit sign-in
 //! guesses per (account, source). Whatever the client sent under that key is dropped first:
 //! only the address of the connection counts.
 
 use std::net::IpAddr;
 
-use identity_svc::service::source::CLIENT_ADDRESS_KEY;
+use mtm_plumbing::context::CLIENT_ADDRESS_KEY;
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 

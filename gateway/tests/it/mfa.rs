@@ -1,7 +1,6 @@
 //! R3: a customer may require partner users to present an MFA-asserted token; the gateway
 //! refuses the others with UNAUTHENTICATED / `MFA_REQUIRED` from the very next call.
 
-use identity_svc::token::{KeyMaterial, jwks_json};
 use mtm_proto::mtm::gateway::v1::aggregated_ticket_service_client::AggregatedTicketServiceClient;
 use mtm_proto::mtm::gateway::v1::{ListAllTicketsRequest, ListAllTicketsResponse};
 use mtm_proto::mtm::identity::v1::auth_service_client::AuthServiceClient;
@@ -14,6 +13,7 @@ use mtm_proto::mtm::rooms::v1::settings_service_client::SettingsServiceClient;
 use mtm_proto::mtm::rooms::v1::ticket_service_client::TicketServiceClient;
 use mtm_proto::mtm::rooms::v1::{CreateIncidentRequest, TicketSeverity};
 use mtm_proto::mtm::rooms::v1::{ListRoomsRequest, Settings, UpdateSettingsRequest};
+use mtm_token::{KeyMaterial, jwks_json};
 use tonic::Code;
 
 use crate::harness::Backend;

@@ -3,7 +3,6 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use mtm_proto::mtm::identity::v1::auth_service_server::AuthService;
 use mtm_proto::mtm::identity::v1::signing_key::State as KeyState;
 use mtm_proto::mtm::identity::v1::{
@@ -19,7 +18,7 @@ use crate::names;
 use crate::state::State;
 use crate::store::entity::{signing_key, user};
 use crate::store::{keys, providers, timestamp, users};
-use crate::token::{AMR_PASSWORD, AccessClaims, KeySet, jwks_json};
+use mtm_token::{AMR_PASSWORD, AccessClaims, Algorithm, KeySet, jwks_json};
 
 /// The operator's `sub` claim.
 pub const OPERATOR_SUBJECT: &str = "operator";

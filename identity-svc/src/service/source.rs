@@ -2,12 +2,8 @@
 //! gateway forwards in [`CLIENT_ADDRESS_KEY`], believed only on a call from the gateway's
 //! identity; otherwise the calling service's identity.
 
+use mtm_plumbing::context::CLIENT_ADDRESS_KEY;
 use mtm_plumbing::peer::PeerIdentity;
-
-/// Metadata with the public client's address, as the gateway saw it. A client cannot forge
-/// it to another service: only the gateway's value is read, and the gateway replaces whatever
-/// the client sent.
-pub const CLIENT_ADDRESS_KEY: &str = "x-mtm-client-address";
 
 /// The longest address kept; longer values are cut.
 const MAX_LEN: usize = 64;

@@ -11,7 +11,7 @@ use super::entity::signing_key::{self, Column, Entity, Model};
 use super::now_micros;
 use crate::error::{Error, Result};
 use crate::kek::{KeyEncryptionKeys, Sealing};
-use crate::token::KeyMaterial;
+use mtm_token::KeyMaterial;
 
 /// The ACTIVE key, if any.
 pub async fn active(db: &impl ConnectionTrait) -> Result<Option<Model>> {

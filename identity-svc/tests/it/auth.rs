@@ -1,12 +1,12 @@
 //! `AuthService`: password sign-in, tokens verified locally from the JWKS, rate limiting and
 //! key rotation.
 
-use identity_svc::token::{TokenError, Verifier};
 use mtm_proto::mtm::common::v1::Principal;
 use mtm_proto::mtm::identity::v1::signing_key::State as KeyState;
 use mtm_proto::mtm::identity::v1::{
     DeleteSigningKeyRequest, GetJwksRequest, RotateSigningKeyRequest, SignInRequest,
 };
+use mtm_token::{TokenError, Verifier};
 use tonic::Code;
 
 use crate::on_both_stores;

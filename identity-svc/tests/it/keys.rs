@@ -5,11 +5,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use identity_svc::kek::{KeyEncryptionKeys, SEALED_PREFIX, Sealing};
 use identity_svc::store::entity::signing_key;
-use identity_svc::token::{KeyMaterial, Verifier};
 use mtm_proto::mtm::identity::v1::GetJwksRequest;
 use mtm_proto::mtm::identity::v1::auth_service_client::AuthServiceClient;
 use mtm_proto::mtm::identity::v1::signing_key::State as KeyState;
 use mtm_proto::mtm::identity::v1::{RotateSigningKeyRequest, SignInRequest};
+use mtm_token::{KeyMaterial, Verifier};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use tonic::transport::Channel;
 

@@ -3,7 +3,7 @@
 //! the real user out from elsewhere.
 
 use identity_svc::service::auth::AuthHandlers;
-use identity_svc::service::source::CLIENT_ADDRESS_KEY;
+use mtm_plumbing::context::CLIENT_ADDRESS_KEY;
 use mtm_proto::mtm::identity::v1::SignInRequest;
 use mtm_proto::mtm::identity::v1::auth_service_server::AuthService;
 use tonic::Code;

@@ -1,12 +1,12 @@
 //! Own-domain identity providers (R2): a tenant trusts an external OIDC issuer whose keys the
 //! test mints; its tokens sign in that tenant's users only.
 
-use identity_svc::token::{KeyMaterial, Verifier, jwks_json};
 use mtm_proto::mtm::common::v1::Principal;
 use mtm_proto::mtm::identity::v1::{
     CreateIdentityProviderRequest, DeleteIdentityProviderRequest, ExchangeExternalTokenRequest,
     GetJwksRequest, IdentityProvider, UpdateIdentityProviderRequest,
 };
+use mtm_token::{KeyMaterial, Verifier, jwks_json};
 use prost_types::FieldMask;
 use tonic::Code;
 

@@ -1,6 +1,5 @@
 //! Trusted external identity providers (R2: sign-in with one's own domain credentials).
 
-use jsonwebtoken::Algorithm;
 use mtm_plumbing::paging;
 use mtm_plumbing::status::Violations;
 use mtm_proto::mtm::audit::v1::AuditCategory;
@@ -19,7 +18,7 @@ use crate::names;
 use crate::state::State;
 use crate::store::entity::identity_provider::Model;
 use crate::store::{idempotency, providers, timestamp};
-use crate::token::KeySet;
+use mtm_token::{Algorithm, KeySet};
 
 /// The key types an external issuer may use.
 pub const ACCEPTED: &[Algorithm] = &[Algorithm::EdDSA, Algorithm::ES256, Algorithm::RS256];

@@ -1,5 +1,6 @@
-//! MTM access tokens: their claims, signing with an Ed25519 key, and local verification from a
-//! JWKS document (what the gateway does for every request).
+//! MTM access tokens: their claims, signing with an Ed25519 key, JWKS documents, and local
+//! verification from a JWKS document. identity-svc signs and publishes the keys; the gateway
+//! verifies every request's token with [`Verifier`] and nothing else of identity-svc.
 //!
 //! A token is refused when its signature does not verify, when it is expired or not yet
 //! valid, when `iss` or `aud` differ from what is expected, when its header names an
@@ -12,9 +13,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use ring::rand::{SecureRandom, SystemRandom};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+/// The signature algorithms a [`KeySet`] can accept.
+pub use jsonwebtoken::Algorithm;
 
 /// The `amr` value of a password sign-in.
 pub const AMR_PASSWORD: &str = "pwd";
@@ -224,11 +229,13 @@ pub struct KeyMaterial {
 }
 
 impl KeyMaterial {
-    /// A fresh random key with a UUIDv7 key id.
+    /// A fresh random key with a UUIDv7 key id. Panics if the operating system's random source
+    /// fails.
     pub fn generate() -> Self {
-        use argon2::password_hash::rand_core::{OsRng, RngCore};
         let mut seed = [0u8; 32];
-        OsRng.fill_bytes(&mut seed);
+        SystemRandom::new()
+            .fill(&mut seed)
+            .expect("the operating system's random source");
         let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
         Self {
             kid: uuid::Uuid::now_v7().simple().to_string(),
