@@ -4,9 +4,11 @@
 MTM_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export MTM_TEST_POSTGRES_URL
 BUF_VERSION := 1.75.0
+DENY_VERSION := 0.20.2
+CARGO_HOME ?= $(HOME)/.cargo
 TOOLS := $(CURDIR)/.tools
 
-.PHONY: ci test test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local python-client
+.PHONY: ci test test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local python-client structure deny
 
 ## The README's test command.
 test:
@@ -44,9 +46,23 @@ buf-lint:
 deploy-validate:
 	deploy/validate.sh
 
-lint: fmt clippy buf-lint deploy-validate
+## The layering of ARCHITECTURE.md, read from cargo metadata and cargo tree: no service crate
+## depends on another, and the gateway's normal tree holds no store.
+structure:
+	.ci/check-structure
 
-ci: fmt test python-client test-postgres clippy buf-lint deploy-validate
+## cargo-deny with deny.toml: bans (one TLS/crypto provider), licenses, sources. Advisories are
+## not checked (their database needs the network). cargo-deny is built once per machine into
+## $(CARGO_HOME)/bin, outside the clone, so a clean clone reuses it (the build takes about 15
+## minutes on 2 cores, in cargo install's own temporary target directory).
+deny:
+	@$(CARGO_HOME)/bin/cargo-deny --version 2>/dev/null | grep -qx 'cargo-deny $(DENY_VERSION)' || \
+	  cargo install --locked --force --root $(CARGO_HOME) cargo-deny@$(DENY_VERSION)
+	$(CARGO_HOME)/bin/cargo-deny check bans licenses sources
+
+lint: fmt structure deny clippy buf-lint deploy-validate
+
+ci: fmt structure deny test python-client test-postgres clippy buf-lint deploy-validate
 
 ## Runs the whole suite locally (the README's first command).
 local:
