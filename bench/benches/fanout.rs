@@ -129,6 +129,8 @@ async fn start() -> Suite {
         rooms_url: url(rooms.addr),
         // One user asks as fast as it can: no rate limit in the way of the measurement.
         limits: gateway::LimitArgs {
+            principal_rate_limit: 1e6,
+            principal_rate_burst: 1_000_000,
             tenant_rate_limit: 1e6,
             tenant_rate_burst: 1_000_000,
         },

@@ -90,7 +90,7 @@ pub struct Config {
     #[arg(long, env = "MTM_ROOMS_URL", default_value = "https://127.0.0.1:50054")]
     pub rooms_url: String,
 
-    /// Per-tenant rate limits on every public call.
+    /// Rate limits on every public call: per principal, under a per-tenant ceiling.
     #[command(flatten)]
     pub limits: LimitArgs,
 
@@ -153,7 +153,7 @@ pub async fn serve(
     let public_layers = tower::ServiceBuilder::new()
         .layer(request_id::RequestIdLayer)
         .layer(admission::AuthenticateLayer::new(auth))
-        .layer(limits::TenantLimitLayer::new(&config.limits));
+        .layer(limits::RateLimitLayer::new(&config.limits));
     let forwarder = Arc::new(Forwarder::new(admission, backends.clone()));
     let status = StatusServiceServer::new(status::Status::new(backends))
         .max_decoding_message_size(settings.max_message_bytes)
