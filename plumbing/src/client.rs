@@ -1,18 +1,21 @@
 //! Channels from one service to another: mTLS with our certificate, lazy connection, a default
-//! deadline, and on every call the trace context and at most the time left of the deadline of
-//! the request being handled.
+//! deadline, per-method client metrics, and on every call the trace context and at most the time
+//! left of the deadline of the request being handled.
 
 use std::time::Duration;
 
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+use tower::Layer as _;
 
+use crate::metrics::rpc::{RpcMetrics, RpcMetricsLayer, Side};
 use crate::tls::TlsMaterial;
 use crate::trace::InjectTraceContext;
 
-/// A channel to another MTM service; generated clients take it with `FooClient::new`.
-pub type ServiceChannel = InterceptedService<Channel, OutgoingCall>;
+/// A channel to another MTM service; generated clients take it with `FooClient::new`. Every
+/// call through it is measured (`rpc.client.duration`, [`crate::metrics::rpc`]).
+pub type ServiceChannel = InterceptedService<RpcMetrics<Channel>, OutgoingCall>;
 
 /// What every call to another service carries: the current trace context, and at most the
 /// time that remains of the deadline of the request being handled ([`crate::deadline`]).
@@ -60,5 +63,6 @@ pub fn connect_lazy(
         .tcp_nodelay(true)
         .http2_keep_alive_interval(Duration::from_secs(30))
         .connect_lazy();
-    Ok(InterceptedService::new(channel, OutgoingCall))
+    let metered = RpcMetricsLayer::global(Side::Client).layer(channel);
+    Ok(InterceptedService::new(metered, OutgoingCall))
 }

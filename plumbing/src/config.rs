@@ -55,6 +55,10 @@ pub struct ServerArgs {
     #[arg(long, env = "MTM_BOUND_ADDR_FILE")]
     pub bound_addr_file: Option<PathBuf>,
 
+    /// Write the health/admin listener's bound address here once listening.
+    #[arg(long, env = "MTM_HEALTH_BOUND_ADDR_FILE")]
+    pub health_bound_addr_file: Option<PathBuf>,
+
     /// File holding the secret (at least 32 bytes) that signs this service's page tokens; every
     /// replica of a service needs the same one. Without it each process signs with a random key
     /// of its own, and a page token is valid only on the replica that issued it, until it
@@ -78,6 +82,7 @@ impl ServerArgs {
             shutdown_grace_secs: 5,
             log_format: LogFormat::Text,
             bound_addr_file: None,
+            health_bound_addr_file: None,
             page_token_key_file: None,
         }
     }

@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod devcerts;
 pub mod filter;
 pub mod metadata_limit;
+pub mod metrics;
 pub mod names;
 pub mod paging;
 pub mod peer;

@@ -24,6 +24,7 @@ use mtm_callgraph::Service;
 
 use crate::config::{AllowedPeer, BackendArgs, ServerArgs};
 use crate::metadata_limit::{MAX_METADATA_BYTES, MetadataLimitLayer};
+use crate::metrics::rpc::{RpcMetricsLayer, Side};
 use crate::paging::{BindPageTokensLayer, CallerSource};
 use crate::peer::AllowedPeersLayer;
 use crate::size_status::SizeStatusLayer;
@@ -190,7 +191,8 @@ impl Assembly {
     }
 
     /// Serves on `listener` until `shutdown` is cancelled, then drains for at most `grace`.
-    /// With `health_listener`, also serves `grpc.health.v1` alone, in plaintext, there.
+    /// With `health_listener`, also serves `grpc.health.v1` alone, in plaintext, there, and
+    /// the process's metrics at `GET /metrics` (HTTP/1.1 or HTTP/2).
     pub async fn serve(
         mut self,
         settings: &ServerArgs,
@@ -249,6 +251,8 @@ impl Assembly {
             let token = shutdown.clone();
             tokio::spawn(async move {
                 let served = Server::builder()
+                    .accept_http1(true)
+                    .layer(crate::metrics::endpoint::MetricsEndpointLayer)
                     .add_service(health_service)
                     .serve_with_incoming_shutdown(incoming(listener), token.cancelled_owned())
                     .await;
@@ -271,6 +275,7 @@ impl Assembly {
             .timeout(settings.request_timeout())
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_max_header_list_size(header_list_limit(settings))
+            .layer(RpcMetricsLayer::global(Side::Server))
             .layer(MetadataLimitLayer)
             .layer(SizeStatusLayer)
             .layer(crate::trace::server_layer())
@@ -417,9 +422,9 @@ pub async fn bind(
     Ok(listener)
 }
 
-/// The body of every service's `main`: starts telemetry, checks the TLS files (exit code 2
+/// The body of every service's `main`: starts telemetry and metrics, checks the TLS files (exit code 2
 /// when they are unusable, before anything listens), binds the listeners, cancels on SIGTERM
-/// or Ctrl-C, runs `serve`, flushes spans, and turns any error into a clear message and a
+/// or Ctrl-C, runs `serve`, flushes spans and metrics, and turns any error into a clear message and a
 /// non-zero exit code.
 pub async fn run_main<F, Fut, E>(
     service_name: &'static str,
@@ -439,8 +444,17 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
+    let metrics = match crate::metrics::init(service_name) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("{service_name}: {error}");
+            telemetry.shutdown().await;
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     if let Err(error) = settings.tls() {
         eprintln!("{service_name}: {error}");
+        metrics.shutdown().await;
         telemetry.shutdown().await;
         return std::process::ExitCode::from(2);
     }
@@ -453,7 +467,7 @@ where
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen_or(default_port)))?;
         let health_listener = match settings.health_listen {
             Some(addr) => Some(
-                TcpListener::bind(addr)
+                bind(addr, settings.health_bound_addr_file.as_deref())
                     .await
                     .map_err(|e| format!("cannot listen for health on {addr}: {e}"))?,
             ),
@@ -464,6 +478,7 @@ where
             .map_err(|e| e.to_string())
     }
     .await;
+    metrics.shutdown().await;
     telemetry.shutdown().await;
     match outcome {
         Ok(()) => {
@@ -576,6 +591,19 @@ mod tests {
         CancellationToken,
         tokio::task::JoinHandle<Result<(), ServeError>>,
     ) {
+        let (health, shutdown, task, _) = serve_idle_at(ready).await;
+        (health, shutdown, task)
+    }
+
+    /// [`serve_idle`], also returning the health listener's address.
+    async fn serve_idle_at(
+        ready: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) -> (
+        HealthClient<Channel>,
+        CancellationToken,
+        tokio::task::JoinHandle<Result<(), ServeError>>,
+        SocketAddr,
+    ) {
         let ca = DevCa::generate("test CA").expect("CA");
         let issued = ca.issue("gateway").expect("certificate");
         let tls = TlsMaterial::from_pem(&issued.cert_pem, &issued.key_pem, &ca.ca_pem());
@@ -608,7 +636,7 @@ mod tests {
             .connect()
             .await
             .expect("connect to the health listener");
-        (HealthClient::new(channel), shutdown, task)
+        (HealthClient::new(channel), shutdown, task, health_addr)
     }
 
     #[tokio::test]
@@ -640,6 +668,34 @@ mod tests {
         let (mut health, shutdown, task) = serve_idle(Some(ready)).await;
         assert_eq!(status(&mut health, "").await, Wire::NotServing as i32);
         assert_eq!(status(&mut health, IDLE).await, Wire::NotServing as i32);
+        shutdown.cancel();
+        task.await.expect("server task").expect("clean stop");
+    }
+
+    #[tokio::test]
+    async fn the_health_listener_serves_metrics_over_http1_and_health_over_http2() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        match crate::metrics::init("server-test") {
+            Ok(guard) => std::mem::forget(guard),
+            Err(crate::metrics::MetricsError::AlreadyInitialised) => {}
+            Err(error) => panic!("metrics: {error}"),
+        }
+        crate::metrics::meter("server-test")
+            .u64_counter("mtm.test.served")
+            .build()
+            .add(1, &[]);
+        let (mut health, shutdown, task, addr) = serve_idle_at(None).await;
+        assert_eq!(status(&mut health, "").await, Wire::Serving as i32);
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .expect("request");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.contains("text/plain; version=0.0.4"), "{answer}");
+        assert!(answer.contains("mtm_test_served_total"), "{answer}");
         shutdown.cancel();
         task.await.expect("server task").expect("clean stop");
     }
