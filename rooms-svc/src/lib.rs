@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod demo;
 pub mod error;
 pub mod locator;
+pub mod metrics;
 pub mod names;
 pub mod sealing;
 pub mod service;
@@ -156,6 +157,7 @@ pub async fn serve(
             .map_err(|e| std::io::Error::other(e.to_string()))?,
     );
     let state = Arc::new(service::State::new(locator.clone(), sealer));
+    metrics::observe(&locator);
     let stop_sweeper = shutdown.child_token();
     let sweeper = tokio::spawn(locator.clone().run_idle_sweeper(stop_sweeper.clone()));
     let served = service::mount(Assembly::new(), &state)

@@ -192,6 +192,7 @@ impl Locator {
             Ok(self.insert(customer, db).await)
         }
         .await;
+        crate::metrics::store_open(&result);
         drop(lock);
         self.forget_opening(customer);
         result
