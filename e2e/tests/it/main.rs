@@ -3,6 +3,7 @@
 mod fuzz;
 mod gateway_forwarding;
 mod partner_story;
+mod readme_commands;
 mod story;
 mod suite_lifecycle;
 mod support;

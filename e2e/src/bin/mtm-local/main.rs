@@ -1,7 +1,9 @@
 //! `mtm-local`: runs the whole MTM suite on this machine: the four backends and the gateway as
 //! separate processes, mTLS between them, development certificates minted on first run. On
 //! first run it also builds the demo world through the public API (see `mtm_e2e::demo`), then
-//! prints the gateway address and grpcurl commands to paste. Ctrl-C stops everything.
+//! prints the gateway address and grpcurl commands to paste. It supervises the services: one
+//! that exits is started again on its addresses while the others keep serving
+//! (`mtm-local status` shows them). Ctrl-C stops everything.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,13 +46,18 @@ enum Command {
         /// Where the certificates go.
         dir: PathBuf,
     },
+    /// Shows each service of the suite in the data directory: its address, process id, health,
+    /// restarts and log.
+    Status,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    if let Some(Command::MintCerts { dir }) = &args.command {
-        return mint_certs(dir);
+    match &args.command {
+        Some(Command::MintCerts { dir }) => return mint_certs(dir),
+        Some(Command::Status) => return status(&args.data_dir).await,
+        None => {}
     }
     let data_dir = match std::path::absolute(&args.data_dir) {
         Ok(dir) => dir,
@@ -94,24 +101,42 @@ async fn main() -> ExitCode {
             &suite.operator_password_file
         )
     );
+    println!(
+        "A service that exits is restarted on its address; `cargo run --bin mtm-local -- status` shows them all."
+    );
     println!("Press Ctrl-C to stop.");
 
-    let failure = tokio::select! {
-        () = stop_requested() => None,
-        error = suite.wait_for_exit() => Some(error),
-    };
-    if let Some(error) = &failure {
-        eprintln!("mtm-local: {error}");
+    tokio::select! {
+        () = stop_requested() => {}
+        () = suite.supervise(|line| eprintln!("mtm-local: {line}")) => {}
     }
     eprintln!("mtm-local: stopping");
     let unclean = suite.stop().await;
     for problem in &unclean {
         eprintln!("mtm-local: {problem}");
     }
-    if failure.is_none() && unclean.is_empty() {
+    if unclean.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Prints the state of the suite in `data_dir`; fails when there is none or it is not running.
+async fn status(data_dir: &std::path::Path) -> ExitCode {
+    match mtm_e2e::status::report(data_dir).await {
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.supervisor.1 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("mtm-local: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

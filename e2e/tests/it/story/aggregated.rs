@@ -26,6 +26,7 @@ pub async fn all_tickets_survive_an_unavailable_customer(cast: &mut Cast, suite:
                 ..Default::default()
             },
             lifetime_days: 7,
+            manual_approval: Vec::new(),
         };
         let invitations =
             world::invite_partner(&cast.customer_admins[index], &spec.customer(), &offer)

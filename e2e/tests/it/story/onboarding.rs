@@ -132,6 +132,7 @@ pub async fn customer_invites_the_partner(cast: &mut Cast) {
             ..Default::default()
         },
         lifetime_days: 7,
+        manual_approval: Vec::new(),
     };
     let invitations = world::invite_partner(cast.fabrikam_admin(), &FABRIKAM.customer(), &offer)
         .await
