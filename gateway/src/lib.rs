@@ -13,6 +13,7 @@ mod decisions;
 mod error;
 mod forward;
 mod limits;
+mod metrics;
 mod request_id;
 mod status;
 mod tickets;

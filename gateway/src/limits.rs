@@ -94,6 +94,7 @@ where
                         wait_ms = refusal.wait.as_millis(),
                         "rate limited"
                     );
+                    crate::metrics::rate_limited(refusal.scope.as_str());
                     Ok(refusal.status().into_http())
                 }
             }

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod error;
 pub mod issuer;
 pub mod kek;
+pub mod metrics;
 pub mod names;
 pub mod password;
 pub mod ratelimit;

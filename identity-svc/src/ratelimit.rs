@@ -179,6 +179,7 @@ impl Bucket {
                 .unwrap_or(u32::MAX)
                 .min(MAX_BACKOFF_FACTOR);
             self.blocked_until = Some(now + window.saturating_mul(factor));
+            crate::metrics::lockout();
             self.since = None;
             self.failures = 0;
         }

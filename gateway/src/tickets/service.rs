@@ -202,6 +202,7 @@ impl AggregatedTicketService for AggregatedTickets {
         };
         let page = fanout::page(&self.backends.rooms, &query, candidates).await;
         failures.extend(page.failures);
+        crate::metrics::fanout(allowed.len(), failures.iter().map(|f| f.status.code()));
         for failure in &failures {
             tracing::warn!(
                 customer = %failure.customer,

@@ -329,7 +329,9 @@ impl AuthService for AuthHandlers {
         request: Request<SignInRequest>,
     ) -> Result<Response<SignInResponse>, Status> {
         let source = super::source::of(&request);
-        reply(AuthHandlers::sign_in(self, request.into_inner(), &source).await)
+        let outcome = AuthHandlers::sign_in(self, request.into_inner(), &source).await;
+        crate::metrics::sign_in(&outcome);
+        reply(outcome)
     }
 
     async fn exchange_external_token(
