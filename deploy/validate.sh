@@ -128,6 +128,25 @@ for variant in "${VARIANTS[@]}"; do
   echo "ok: $(grep -c '^kind:' "$WORK/$name.yaml") objects"
 done
 
+# --- alert rules ------------------------------------------------------------------------------
+# promtool comes from Debian's prometheus package (installed here when missing; CI runs as root).
+step "promtool check rules (the PrometheusRule of production-all-options)"
+if ! command -v promtool >/dev/null; then
+  step "installing Debian's prometheus package for promtool"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+"$PY" - "$WORK/production-all-options.yaml" "$WORK/rules.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d.get("kind") == "PrometheusRule"]
+assert docs, "no PrometheusRule rendered"
+groups = [g for d in docs for g in d["spec"]["groups"]]
+for g in groups:
+    for r in g["rules"]:
+        assert r.get("annotations", {}).get("runbook", "").strip(), f"{r['alert']} has no runbook"
+yaml.safe_dump({"groups": groups}, open(sys.argv[2], "w"), sort_keys=False)
+PY
+promtool check rules "$WORK/rules.yaml"
+
 # --- the chart sets exactly the variables the binaries read -------------------------------------
 step "MTM_* variables in the rendered manifests vs the binaries' --help ($BINARIES)"
 rendered_variants=()
@@ -180,6 +199,14 @@ if ((all_binaries)); then
 else
   echo "note: service binaries absent from $BINARIES: MTM_* canaries skipped"
 fi
+"$PY" - "$WORK/production-all-options.yaml" "$WORK/canary-monitor-unknown-field.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+next(d for d in docs if d["kind"] == "ServiceMonitor")["spec"]["endpoints"][0]["intervall"] = "1m"
+yaml.safe_dump_all(docs, open(sys.argv[2], "w"))
+PY
+expect_failure "a ServiceMonitor with an unknown field" \
+  "$PY" "$DEPLOY/ci/check_rendered.py" "$WORK/canary-monitor-unknown-field.yaml" "$WORK/canary-core.yaml"
 expect_failure "values with a wrong type" \
   "$HELM" template mtm "$CHART" -f deploy/helm/mtm/values-development.yaml --set services.gateway.port=https
 expect_failure "values with an unknown key" \

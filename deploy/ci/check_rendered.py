@@ -4,7 +4,7 @@
 Usage: check_rendered.py RENDERED.yaml CORE_OUT.yaml
        check_rendered.py --env-coverage BINARIES_DIR RENDERED.yaml...
 
-1. Splits the documents: cert-manager.io objects are validated here against the strict JSON
+1. Splits the documents: cert-manager.io and monitoring.coreos.com objects are validated here against the strict JSON
    schemas in deploy/ci/schemas/ (kubernetes-validate has no schemas for CRDs and only warns);
    every other object is written to CORE_OUT.yaml for `kubernetes-validate --strict`.
 2. Checks the invariants the issue asks for, on the rendered objects: every Deployment runs
@@ -39,10 +39,13 @@ import yaml
 
 SCHEMAS = pathlib.Path(__file__).resolve().parent / "schemas"
 CERT_MANAGER_KINDS = {"Certificate": "certificate.json", "Issuer": "issuer.json"}
+# prometheus-operator kinds (metrics.serviceMonitor / metrics.prometheusRule), same treatment.
+MONITORING_KINDS = {"ServiceMonitor": "servicemonitor.json", "PrometheusRule": "prometheusrule.json"}
+CRD_GROUPS = {"cert-manager.io", "monitoring.coreos.com"}
 SERVICES = ["gateway", "identity-svc", "tenancy-svc", "rbac-svc", "rooms-svc"]
 REPO = pathlib.Path(__file__).resolve().parents[2]
 # Documented by the binaries but deliberately never set by the chart.
-NOT_IN_CHART = {"MTM_BOUND_ADDR_FILE"}
+NOT_IN_CHART = {"MTM_BOUND_ADDR_FILE", "MTM_HEALTH_BOUND_ADDR_FILE"}
 
 
 def main() -> int:
@@ -54,13 +57,13 @@ def main() -> int:
     core = []
     validators = {
         kind: jsonschema.Draft202012Validator(json.loads((SCHEMAS / f).read_text()))
-        for kind, f in CERT_MANAGER_KINDS.items()
+        for kind, f in {**CERT_MANAGER_KINDS, **MONITORING_KINDS}.items()
     }
     for doc in docs:
         api = str(doc.get("apiVersion", ""))
         kind = doc.get("kind")
         name = (doc.get("metadata") or {}).get("name")
-        if api.split("/")[0] == "cert-manager.io":
+        if api.split("/")[0] in CRD_GROUPS:
             validator = validators.get(kind)
             if validator is None:
                 problems.append(f"{kind}/{name}: no schema for {api} {kind} in {SCHEMAS}")
