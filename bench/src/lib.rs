@@ -1,6 +1,9 @@
 //! One generated MTM authorization scenario, decided three ways: rbac-svc's decision index,
 //! `cedar-policy` (the same model as Cedar policies and entities) and `casbin` (RBAC with
-//! domains), so the benchmarks compare like with like.
+//! domains), so the benchmarks compare like with like. [`load`] is the load generator for the
+//! running suite (the `mtm-load` command).
+
+pub mod load;
 
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
