@@ -8,7 +8,7 @@ DENY_VERSION := 0.20.2
 CARGO_HOME ?= $(HOME)/.cargo
 TOOLS := $(CURDIR)/.tools
 
-.PHONY: ci test readme-commands test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local python-client structure deny
+.PHONY: test-prometheus ci test readme-commands test-postgres postgres-up lint fmt clippy buf-lint deploy-validate local python-client structure deny
 
 ## The README's test command.
 test:
@@ -23,6 +23,12 @@ readme-commands:
 ## Tests against a real PostgreSQL server (fails loudly if it is unreachable).
 test-postgres: postgres-up
 	cargo test --workspace --all-features -- postgres
+
+## A real Prometheus (Debian's `prometheus`, installed when missing) scrapes a running suite;
+## every series and every dashboard query must be there (e2e/tests/prometheus.rs).
+test-prometheus:
+	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	MTM_REQUIRE_PROMETHEUS=1 cargo test -p mtm-e2e --test prometheus
 
 ## Plays the start of the partner story with the Python client against a fresh local suite
 ## (virtual environment in .tools/python-client, stubs generated from proto/).
@@ -68,7 +74,7 @@ deny:
 
 lint: fmt structure deny clippy buf-lint deploy-validate
 
-ci: fmt structure deny test python-client test-postgres clippy buf-lint deploy-validate
+ci: fmt structure deny test python-client test-prometheus test-postgres clippy buf-lint deploy-validate
 
 ## Runs the whole suite locally (the README's first command).
 local:
