@@ -28,6 +28,8 @@ use tracing::Instrument;
 
 use crate::Backends;
 use crate::admission::{self, Admission, Verdict};
+use crate::denials::{Denial, DenialAudit};
+use crate::forward::routes::Backend;
 use merge::Cursor;
 use sources::{Query, Sources};
 
@@ -41,7 +43,10 @@ pub struct MergedAudit {
     rbac: DecisionServiceClient<ServiceChannel>,
     sources: Sources,
     backends: Backends,
+    denials: DenialAudit,
 }
+
+const LIST_AUDIT_RECORDS: &str = "/mtm.audit.v1.AuditService/ListAuditRecords";
 
 impl MergedAudit {
     /// The merged audit of `backends`, for callers admitted by `admission`.
@@ -50,6 +55,7 @@ impl MergedAudit {
             admission,
             rbac: DecisionServiceClient::new(backends.rbac.clone()),
             sources: Sources::new(&backends),
+            denials: DenialAudit::new(backends.clone()),
             backends,
         }
     }
@@ -71,14 +77,9 @@ impl MergedAudit {
             )
         })?;
         AuditFilter::parse(filter)?;
-        let request_id = metadata
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let context = CallContext {
             principal: Some(principal),
-            request_id,
+            request_id: crate::request_id::of(metadata),
             ..Default::default()
         };
         Ok((audit_parent, context))
@@ -111,6 +112,33 @@ impl MergedAudit {
         }))
     }
 
+    /// Records a refused `ListAuditRecords` in `parent`'s own log (R28) and returns it.
+    async fn refuse_list(
+        &self,
+        parent: &AuditParent,
+        context: &CallContext,
+        refusal: Status,
+    ) -> Status {
+        let (tenant, owner) = match parent {
+            AuditParent::Customer(id) => (id, Backend::Rooms),
+            AuditParent::Partner(id) => (id, Backend::Tenancy),
+        };
+        self.denials
+            .record(&Denial {
+                path: LIST_AUDIT_RECORDS,
+                owner,
+                principal: context.principal.as_ref().unwrap_or(&Default::default()),
+                tenant,
+                target: &parent.name(),
+                relationship: "",
+                request_id: &context.request_id,
+                approval_request: "",
+                status: &refusal,
+            })
+            .await;
+        refusal
+    }
+
     /// The backend keeping `parent`'s log where the gateway records exports: rooms-svc holds
     /// each customer's log in the customer's own store (R27), tenancy-svc the partners'.
     fn export_log(&self, parent: &AuditParent) -> ServiceChannel {
@@ -131,7 +159,10 @@ impl AuditService for MergedAudit {
         let (parent, context) = self
             .caller(&metadata, &extensions, &request.parent, &request.filter)
             .await?;
-        let query = self.admit(&parent, &request.filter, &context).await??;
+        let query = match self.admit(&parent, &request.filter, &context).await? {
+            Ok(query) => query,
+            Err(refusal) => return Err(self.refuse_list(&parent, &context, refusal).await),
+        };
         let size = mtm_plumbing::paging::page_size(request.page_size, DEFAULT_PAGE, MAX_PAGE)?;
         let scope = [request.parent.as_str(), request.filter.as_str()];
         let count = self.sources.count();

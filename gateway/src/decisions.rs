@@ -4,22 +4,30 @@
 //! included, so clients see the same NOT_FOUND / PERMISSION_DENIED split as the gateway (R37).
 //!
 //! Only rbac-svc's message is passed on, none of its response metadata. The operator holds no
-//! role at any customer: its answers are denials, made here.
+//! role at any customer: its answers are denials, made here. A `Check` or `ResolveScope` about
+//! a customer out of the caller's reach (R37), or refused for its MFA requirement (R3), is
+//! denial-audited at that customer (R28).
 
 use mtm_plumbing::client::ServiceChannel;
 use mtm_plumbing::status::invalid_field;
 use mtm_proto::mtm::common::v1::{Principal, RoomScope};
 use mtm_proto::mtm::rbac::v1::decision_service_client::DecisionServiceClient;
 use mtm_proto::mtm::rbac::v1::decision_service_server::DecisionService;
+use mtm_proto::mtm::rbac::v1::decision_target::Target;
 use mtm_proto::mtm::rbac::v1::{
     BatchCheckRequest, BatchCheckResponse, CheckRequest, CheckResponse, Decision, DenyReason,
     ListAccessibleCustomersRequest, ListAccessibleCustomersResponse, ResolveScopeRequest,
     ResolveScopeResponse,
 };
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use crate::Backends;
 use crate::admission::{self, Admission, Verdict};
+use crate::denials::{Denial, DenialAudit};
+use crate::forward::routes::{Backend, customer_of};
+
+const CHECK: &str = "/mtm.rbac.v1.DecisionService/Check";
+const RESOLVE_SCOPE: &str = "/mtm.rbac.v1.DecisionService/ResolveScope";
 
 /// The most items one `BatchCheck` takes (as rbac-svc).
 const MAX_BATCH_ITEMS: usize = 10_000;
@@ -28,6 +36,23 @@ const MAX_BATCH_ITEMS: usize = 10_000;
 pub struct PublicDecisions {
     admission: Admission,
     rbac: DecisionServiceClient<ServiceChannel>,
+    denials: DenialAudit,
+}
+
+/// One question about a customer, as asked.
+struct Question<'a> {
+    /// The method's path.
+    path: &'a str,
+    /// The verified caller.
+    caller: &'a Principal,
+    /// The customer's name.
+    customer: &'a str,
+    /// What the question names: its target, or the customer.
+    target: &'a str,
+    /// The permission asked about.
+    permission: &'a str,
+    /// The call's request id.
+    request_id: &'a str,
 }
 
 impl PublicDecisions {
@@ -36,6 +61,7 @@ impl PublicDecisions {
         Self {
             admission,
             rbac: DecisionServiceClient::new(backends.rbac.clone()),
+            denials: DenialAudit::new(backends.clone()),
         }
     }
 
@@ -45,25 +71,60 @@ impl PublicDecisions {
         Ok((!principal.operator).then_some(principal))
     }
 
-    /// Lets an answer about `customer` (a name) through to `principal`: when the answer shows
-    /// the caller reaches the customer (`reaches`), a partner user whose token does not meet
-    /// the customer's MFA requirement is refused instead (R3). An answer that shows nothing
-    /// passes, as for any customer out of reach.
-    async fn admit_answer(
-        &self,
-        principal: &Principal,
-        customer: &str,
-        reaches: bool,
-    ) -> Result<(), Status> {
-        if let Some(id) = crate::forward::routes::customer_of(customer) {
-            let verdict = if reaches {
-                Verdict::Granted
-            } else {
-                Verdict::Invisible
-            };
-            self.admission.mfa_at(principal, id, verdict).await?;
+    /// Lets an answer to `question` through: when the answer shows the caller reaches the
+    /// customer (`reaches`), a partner user whose token does not meet the customer's MFA
+    /// requirement is refused instead (R3). An answer that shows nothing passes, as for any
+    /// customer out of reach. Either refusal, and an answer about a customer out of the
+    /// caller's reach, is recorded in that customer's audit log.
+    async fn admit_answer(&self, question: &Question<'_>, reaches: bool) -> Result<(), Status> {
+        let Some(id) = customer_of(question.customer) else {
+            return Ok(());
+        };
+        let verdict = if reaches {
+            Verdict::Granted
+        } else {
+            Verdict::Invisible
+        };
+        let refusal = self
+            .admission
+            .mfa_at(question.caller, id, verdict)
+            .await
+            .err();
+        let own = !admission::partner_at(question.caller, id);
+        if (reaches && refusal.is_none()) || own {
+            return refusal.map_or(Ok(()), Err);
         }
-        Ok(())
+        let answered = Status::new(
+            Code::Ok,
+            format!(
+                "{} is not allowed on {}",
+                question.permission, question.target
+            ),
+        );
+        self.denials
+            .record(&Denial {
+                path: question.path,
+                owner: Backend::Rooms,
+                principal: question.caller,
+                tenant: id,
+                target: question.target,
+                relationship: "",
+                request_id: question.request_id,
+                approval_request: "",
+                status: refusal.as_ref().unwrap_or(&answered),
+            })
+            .await;
+        refusal.map_or(Ok(()), Err)
+    }
+}
+
+/// The resource a `Check` names: its target, or its customer when it names none.
+fn named_target(request: &CheckRequest) -> &str {
+    match request.target.as_ref().and_then(|t| t.target.as_ref()) {
+        Some(Target::Room(room)) => &room.room,
+        Some(Target::RoomGroup(group)) => group,
+        Some(Target::Ticket(ticket)) => &ticket.ticket,
+        None => &request.customer,
     }
 }
 
@@ -93,12 +154,25 @@ impl DecisionService for PublicDecisions {
                 revision: 0,
             }));
         };
+        let request_id = crate::request_id::of(request.metadata());
         let mut message = request.into_inner();
-        let customer = message.customer.clone();
         message.principal = Some(caller.clone());
+        let (customer, target, permission) = (
+            message.customer.clone(),
+            named_target(&message).to_owned(),
+            message.permission.clone(),
+        );
         let answer = self.rbac.clone().check(message).await?.into_inner();
         let reaches = answer.decision.as_ref().is_some_and(reaches);
-        self.admit_answer(&caller, &customer, reaches).await?;
+        let question = Question {
+            path: CHECK,
+            caller: &caller,
+            customer: &customer,
+            target: &target,
+            permission: &permission,
+            request_id: &request_id,
+        };
+        self.admit_answer(&question, reaches).await?;
         Ok(Response::new(answer))
     }
 
@@ -127,16 +201,14 @@ impl DecisionService for PublicDecisions {
             .iter()
             .zip(&answer.decisions)
             .filter(|(_, d)| reaches(d))
-            .filter_map(|(c, _)| crate::forward::routes::customer_of(c))
+            .filter_map(|(c, _)| customer_of(c))
             .map(str::to_owned)
             .collect();
         reached.sort_unstable();
         reached.dedup();
         let refused = self.admission.mfa_refusals(&caller, &reached).await;
         for (customer, decision) in customers.iter().zip(answer.decisions.iter_mut()) {
-            if crate::forward::routes::customer_of(customer)
-                .is_some_and(|id| refused.contains_key(id))
-            {
+            if customer_of(customer).is_some_and(|id| refused.contains_key(id)) {
                 *decision = no_grant();
             }
         }
@@ -154,12 +226,21 @@ impl DecisionService for PublicDecisions {
                 ..Default::default()
             }));
         };
+        let request_id = crate::request_id::of(request.metadata());
         let mut message = request.into_inner();
-        let customer = message.customer.clone();
         message.principal = Some(caller.clone());
+        let (customer, permission) = (message.customer.clone(), message.permission.clone());
         let answer = self.rbac.clone().resolve_scope(message).await?.into_inner();
         let reaches = answer.allowed || !answer.partner_relationship.is_empty();
-        self.admit_answer(&caller, &customer, reaches).await?;
+        let question = Question {
+            path: RESOLVE_SCOPE,
+            caller: &caller,
+            customer: &customer,
+            target: &customer,
+            permission: &permission,
+            request_id: &request_id,
+        };
+        self.admit_answer(&question, reaches).await?;
         Ok(Response::new(answer))
     }
 
@@ -182,14 +263,13 @@ impl DecisionService for PublicDecisions {
         let ids: Vec<String> = answer
             .customers
             .iter()
-            .filter_map(|c| crate::forward::routes::customer_of(&c.customer))
+            .filter_map(|c| customer_of(&c.customer))
             .map(str::to_owned)
             .collect();
         let refused = self.admission.mfa_refusals(&caller, &ids).await;
-        answer.customers.retain(|c| {
-            crate::forward::routes::customer_of(&c.customer)
-                .is_none_or(|id| !refused.contains_key(id))
-        });
+        answer
+            .customers
+            .retain(|c| customer_of(&c.customer).is_none_or(|id| !refused.contains_key(id)));
         Ok(Response::new(answer))
     }
 }

@@ -6,7 +6,6 @@
 pub mod approval;
 pub mod client_address;
 pub mod decide;
-pub mod denials;
 pub mod inputs;
 pub mod routes;
 pub mod schema;

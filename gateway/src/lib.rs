@@ -10,6 +10,7 @@ mod auth;
 mod backends;
 mod change_control;
 mod decisions;
+mod denials;
 mod error;
 mod forward;
 mod limits;

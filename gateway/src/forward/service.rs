@@ -19,12 +19,12 @@ use tonic::server::NamedService;
 use tonic::{Request, Response, Status};
 
 use super::decide::{Refusal, decide, decide_group};
-use super::denials::{Denial, DenialAudit};
 use super::routes::{self, Backend, Decide, Guard, Route};
 use super::{schema, visibility};
 use crate::Backends;
 use crate::admission::{self, Admission, Verdict};
 use crate::change_control::{self, ChangeControl, Held};
+use crate::denials::{Denial, DenialAudit};
 pub(super) use crate::error::permission_denied;
 use crate::error::{not_found, reworded};
 
@@ -55,6 +55,9 @@ pub(super) struct AtCustomer {
     pub target: String,
     /// Whether the caller is a partner user there.
     pub partner: bool,
+    /// Whether the backend decides the call itself (partner-side routes, R4–R6): its
+    /// NOT_FOUND is then the refusal of an out-of-reach call, audited here.
+    pub backend_decides: bool,
     /// The caller.
     pub principal: Principal,
 }
@@ -163,13 +166,15 @@ impl Forwarder {
             .ok_or_else(|| invalid_field(field, "must name a resource under customers/{customer}"))?
             .to_owned();
         let partner = admission::partner_at(&principal, &customer);
+        let backend_decides = partner_side_allowed && partner;
         let at = AtCustomer {
             customer: customer.clone(),
             target: name.clone(),
             partner,
+            backend_decides,
             principal: principal.clone(),
         };
-        if partner_side_allowed && partner {
+        if backend_decides {
             // tenancy-svc applies the partner-side rules itself; a related partner's users
             // still meet the customer's MFA requirement.
             if how.check_mfa
@@ -265,9 +270,10 @@ impl Forwarder {
     ) -> Status {
         self.denials
             .record(&Denial {
-                route,
+                path: route.path,
+                owner: route.backend,
                 principal: &at.principal,
-                customer: &at.customer,
+                tenant: &at.customer,
                 target: &at.target,
                 relationship: &context.partner_relationship,
                 request_id: &context.request_id,
@@ -370,7 +376,8 @@ impl Forwarder {
     }
 
     /// A backend's NOT_FOUND for a scoped change the caller may still see becomes
-    /// PERMISSION_DENIED (R37), and is audited as a denial.
+    /// PERMISSION_DENIED (R37), and is audited as a denial; so is a NOT_FOUND by which a
+    /// backend that decides itself refused the call.
     async fn refine_not_found(
         &self,
         route: &Route,
@@ -378,6 +385,13 @@ impl Forwarder {
         context: Option<&CallContext>,
         status: Status,
     ) -> Status {
+        if at.backend_decides {
+            let status = reworded(status, &at.target);
+            return match context {
+                Some(context) => self.refuse(route, at, context, status).await,
+                None => status,
+            };
+        }
         let Guard::Customer {
             permission,
             decide: Decide::Scoped,

@@ -1,6 +1,8 @@
-//! Audit records of the calls the gateway itself refuses at a customer (R28: denied attempts
-//! are audited too), appended with `AuditInternalService.AppendAuditRecords` to the backend
-//! that owns the call's target.
+//! Audit records of the calls the gateway refuses at a tenant (R28: denied attempts are
+//! audited too), appended with `AuditInternalService.AppendAuditRecords` to the backend that
+//! owns the call's target. Every refusal of an out-of-reach call is written here, whichever
+//! part of the gateway answered it: forwarded routes, the calls a backend refused for a
+//! partner user, the public `DecisionService` and the merged audit log.
 //!
 //! The record is written before the refusal is answered: a denial is rare, and waiting for
 //! one append (bounded by [`WRITE_DEADLINE`]) is cheaper than a background queue that a
@@ -17,23 +19,25 @@ use mtm_proto::mtm::audit::v1::{
 use mtm_proto::mtm::common::v1::{Actor, Principal};
 use tonic::{Code, Status};
 
-use super::routes::{Backend, Route};
 use crate::Backends;
+use crate::forward::routes::Backend;
 
 /// The longest the gateway waits for a denial's record to be written.
 const WRITE_DEADLINE: Duration = Duration::from_secs(2);
 
 /// One refused call.
 pub struct Denial<'a> {
-    /// The call's route.
-    pub route: &'a Route,
+    /// The method's full path (`/mtm.rooms.v1.RoomService/GetRoom`).
+    pub path: &'a str,
+    /// The backend keeping the record.
+    pub owner: Backend,
     /// Who called.
     pub principal: &'a Principal,
-    /// The customer (an id).
-    pub customer: &'a str,
+    /// The tenant whose log records the refusal (an id: a customer's, or a partner's).
+    pub tenant: &'a str,
     /// The resource named by the call.
     pub target: &'a str,
-    /// The caller's relationship with the customer, for a partner user known to have one.
+    /// The caller's relationship with the tenant, for a partner user known to have one.
     pub relationship: &'a str,
     /// The call's request id.
     pub request_id: &'a str,
@@ -67,9 +71,9 @@ impl DenialAudit {
     /// (UNIMPLEMENTED) is replaced by rooms-svc, which keeps every customer's log.
     pub async fn record(&self, denial: &Denial<'_>) {
         let record = record_of(denial);
-        let mut outcome = self.append(denial.route.backend, record.clone()).await;
+        let mut outcome = self.append(denial.owner, record.clone()).await;
         if matches!(&outcome, Err(s) if s.code() == Code::Unimplemented)
-            && denial.route.backend != Backend::Rooms
+            && denial.owner != Backend::Rooms
         {
             outcome = self.append(Backend::Rooms, record.clone()).await;
         }
@@ -78,7 +82,7 @@ impl DenialAudit {
         {
             // A customer that does not exist keeps no log to write to (R37: answered as an
             // existing one out of reach all the same).
-            tracing::debug!(customer = %denial.customer, "no store to record a denial in");
+            tracing::debug!(tenant = %denial.tenant, "no store to record a denial in");
             return;
         }
         if let Err(status) = outcome {
@@ -107,13 +111,13 @@ impl DenialAudit {
 
 fn record_of(denial: &Denial<'_>) -> AuditRecord {
     let principal = denial.principal;
-    let customer_tenant = format!("tenants/{}", denial.customer);
-    let partner = !principal.operator && principal.home_tenant != customer_tenant;
-    let method = denial.route.path.rsplit('/').next().unwrap_or_default();
+    let target_tenant = format!("tenants/{}", denial.tenant);
+    let partner = !principal.operator && principal.home_tenant != target_tenant;
+    let method = denial.path.rsplit('/').next().unwrap_or_default();
     AuditRecord {
         create_time: Some(prost_types::Timestamp::from(std::time::SystemTime::now())),
-        target_tenant: customer_tenant,
-        category: category(denial.route.path, method).into(),
+        target_tenant,
+        category: category(denial.path, method).into(),
         operation: operation(method),
         object_id: denial.target.to_owned(),
         object_name: denial.target.to_owned(),
@@ -136,7 +140,7 @@ fn record_of(denial: &Denial<'_>) -> AuditRecord {
         status_code: denial.status.code() as i32,
         status_message: denial.status.message().to_owned(),
         approval_request: denial.approval_request.to_owned(),
-        details: [("method".to_owned(), denial.route.path.to_owned())].into(),
+        details: [("method".to_owned(), denial.path.to_owned())].into(),
         ..Default::default()
     }
 }
@@ -159,6 +163,9 @@ fn category(path: &str, method: &str) -> AuditCategory {
         "InvitationService" => AuditCategory::PartnerInvitation,
         "RelationshipService" => AuditCategory::Relationship,
         "ApprovalService" => AuditCategory::ApprovalRequest,
+        "AuditService" => AuditCategory::AuditLog,
+        // A question about what the caller's role assignments allow.
+        "DecisionService" => AuditCategory::Assignment,
         _ => AuditCategory::Room,
     }
 }
