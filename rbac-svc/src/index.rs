@@ -584,6 +584,11 @@ impl Index {
             });
     }
 
+    /// Number of assignments held, across customers.
+    pub fn assignment_count(&self) -> usize {
+        self.customers.iter().map(|cx| cx.assignments.len()).sum()
+    }
+
     /// An estimate of the heap bytes the index holds (table capacities, entries and the
     /// strings they own), for capacity planning and the benchmarks.
     pub fn heap_bytes(&self) -> usize {

@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod error;
 pub mod follow;
 pub mod index;
+pub mod metrics;
 pub mod names;
 pub mod roles;
 pub mod service;
@@ -179,5 +180,8 @@ async fn build_and_follow<F>(
     };
     ready.set(state.clone());
     let _ = built.send(());
-    follow::follow(state, shutdown).await;
+    tokio::join!(
+        follow::follow(state.clone(), shutdown.clone()),
+        metrics::observe(state, shutdown),
+    );
 }

@@ -3,13 +3,14 @@
 //! heap bytes), the revision it has applied, and how many committed revisions it is behind the
 //! store (sampled every [`LAG_INTERVAL`]).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use mtm_plumbing::CancellationToken;
 use mtm_plumbing::metrics::{self, Counter, Histogram, KeyValue};
 use mtm_proto::mtm::rbac::v1 as pb;
 
+use crate::index::Index;
 use crate::state::State;
 use crate::store;
 
@@ -64,6 +65,24 @@ pub fn decided(decide: impl FnOnce() -> pb::Decision) -> pb::Decision {
     decision
 }
 
+/// The index when it may be read: [`State::index`] gives the read guard, or (while the
+/// replica's lease is not valid) an error, when nothing is reported.
+trait Readable<'a> {
+    fn readable(self) -> Option<RwLockReadGuard<'a, Index>>;
+}
+
+impl<'a> Readable<'a> for RwLockReadGuard<'a, Index> {
+    fn readable(self) -> Option<RwLockReadGuard<'a, Index>> {
+        Some(self)
+    }
+}
+
+impl<'a, E> Readable<'a> for Result<RwLockReadGuard<'a, Index>, E> {
+    fn readable(self) -> Option<RwLockReadGuard<'a, Index>> {
+        self.ok()
+    }
+}
+
 /// Reports the index's size and applied revision at every collection, and measures its lag
 /// behind the store every [`LAG_INTERVAL`], until `shutdown` is cancelled.
 pub async fn observe(state: Arc<State>, shutdown: CancellationToken) {
@@ -74,7 +93,7 @@ pub async fn observe(state: Arc<State>, shutdown: CancellationToken) {
         .with_unit("{assignment}")
         .with_description("Assignments held by the decision index")
         .with_callback(move |observer| {
-            if let Ok(index) = of.index() {
+            if let Some(index) = of.index().readable() {
                 observer.observe(index.assignment_count() as u64, &[]);
             }
         })
@@ -85,7 +104,7 @@ pub async fn observe(state: Arc<State>, shutdown: CancellationToken) {
         .with_unit("By")
         .with_description("Estimated heap bytes of the decision index")
         .with_callback(move |observer| {
-            if let Ok(index) = of.index() {
+            if let Some(index) = of.index().readable() {
                 observer.observe(index.heap_bytes() as u64, &[]);
             }
         })

@@ -155,15 +155,17 @@ impl DecisionService for Decisions {
             .await?;
         let (seconds, _) = now();
         let index = self.state.get()?.index();
-        let decision = decide(
-            &index,
-            &who,
-            &request.customer,
-            &request.permission,
-            request.target.as_ref(),
-            request.kind,
-            seconds,
-        );
+        let decision = crate::metrics::decided(|| {
+            decide(
+                &index,
+                &who,
+                &request.customer,
+                &request.permission,
+                request.target.as_ref(),
+                request.kind,
+                seconds,
+            )
+        });
         Ok(Response::new(pb::CheckResponse {
             decision: Some(decision),
             revision: index.revision(),
@@ -189,15 +191,17 @@ impl DecisionService for Decisions {
             .items
             .iter()
             .map(|item| {
-                decide(
-                    &index,
-                    &who,
-                    &item.customer,
-                    &item.permission,
-                    item.target.as_ref(),
-                    item.kind,
-                    seconds,
-                )
+                crate::metrics::decided(|| {
+                    decide(
+                        &index,
+                        &who,
+                        &item.customer,
+                        &item.permission,
+                        item.target.as_ref(),
+                        item.kind,
+                        seconds,
+                    )
+                })
             })
             .collect();
         Ok(Response::new(pb::BatchCheckResponse {
