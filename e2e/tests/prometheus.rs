@@ -84,11 +84,16 @@ async fn a_real_prometheus_scrapes_every_service_and_sees_the_series_move() {
         return;
     };
     let dir = tempfile::tempdir().expect("temporary directory");
-    let options = SuiteOptions::new(
+    let mut options = SuiteOptions::new(
         dir.path().join("suite"),
         "127.0.0.1:0".parse().expect("addr"),
         ensure_built().expect("service binaries"),
     );
+    // One open store pool at a time: moving between customers closes and reopens stores, so
+    // store opens happen (and the pools sit at their cap) while the demo world is built.
+    options
+        .env
+        .push(("MTM_MAX_OPEN_STORES".to_owned(), "1".to_owned()));
     let mut suite = Suite::start(&options).await.expect("suite starts");
     let targets: Vec<(&str, SocketAddr)> = SERVICES
         .iter()
