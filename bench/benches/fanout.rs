@@ -90,6 +90,7 @@ async fn start() -> Suite {
     let rbac_config = rbac_svc::Config {
         backend: backend("rbac-svc"),
         database_url: sqlite("rbac"),
+        lease_ms: rbac_svc::DEFAULT_LEASE_MS,
     };
     let rbac = RunningServer::start(|l, s| rbac_svc::serve(rbac_config, l, None, s)).await;
     let postgres = postgres_template();

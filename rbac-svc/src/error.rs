@@ -35,6 +35,13 @@ pub enum Error {
     /// The decision index is still being built.
     #[error("starting")]
     Starting,
+    /// This replica's lease is not valid: it decides nothing until it has caught up and
+    /// renewed it.
+    #[error("fenced")]
+    Fenced,
+    /// A revoking write is committed, but not every live replica confirmed it in time.
+    #[error("revision {0} not confirmed by every replica")]
+    Unconfirmed(i64),
     /// The store failed.
     #[error("database")]
     Database(#[from] sea_orm::DbErr),
@@ -95,6 +102,13 @@ impl From<Error> for Status {
             Error::Starting => {
                 Status::unavailable("rbac-svc is building its decision index; retry")
             }
+            Error::Fenced => Status::unavailable(
+                "this rbac-svc replica holds no valid lease (it is catching up or cannot reach \
+                 its store); retry on another replica",
+            ),
+            Error::Unconfirmed(revision) => Status::unavailable(format!(
+                "revision {revision} is committed but not yet confirmed by every replica; retry"
+            )),
             Error::Database(_) | Error::Store(_) => mtm_plumbing::status::internal(&error),
         }
     }

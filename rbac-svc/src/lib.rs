@@ -6,8 +6,10 @@
 pub mod audit;
 pub mod catalogue;
 pub mod error;
+pub mod fence;
 pub mod follow;
 pub mod index;
+pub mod lease;
 pub mod metrics;
 pub mod names;
 pub mod roles;
@@ -16,6 +18,7 @@ pub mod state;
 pub mod store;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mtm_plumbing::CancellationToken;
 use mtm_plumbing::audit::service::AuditLog;
@@ -29,6 +32,7 @@ use mtm_proto::mtm::rbac::v1::rbac_internal_service_server::RbacInternalServiceS
 use mtm_proto::mtm::rbac::v1::role_service_server::RoleServiceServer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tonic_health::server::HealthReporter;
 
 /// The service's name in logs, traces and certificates.
 pub const SERVICE_NAME: &str = "rbac-svc";
@@ -56,10 +60,21 @@ pub struct Config {
     pub backend: BackendArgs,
 
     /// The store: `sqlite://PATH` (created on first use) or `postgres://HOST/DATABASE`
-    /// (created on first use). Several replicas share one PostgreSQL database.
+    /// (created on first use). Several replicas share one PostgreSQL database; SQLite runs
+    /// exactly one replica (its file is not shared, and it has no leases).
     #[arg(long, env = "MTM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
+
+    /// The replica lease on PostgreSQL, in milliseconds: a replica renews it every third of
+    /// this, stops deciding when it could not, and a revoking write waits at most this long
+    /// for a replica that went silent.
+    #[arg(long, env = "MTM_LEASE_MS", default_value_t = DEFAULT_LEASE_MS,
+          value_parser = clap::value_parser!(u64).range(300..=60_000))]
+    pub lease_ms: u64,
 }
+
+/// The replica lease when none is configured, in milliseconds.
+pub const DEFAULT_LEASE_MS: u64 = 2_000;
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +124,9 @@ where
     let (built, on_built) = oneshot::channel();
     let audit_stores = audit::Stores::new(ready.clone());
     let audit_log = || AuditLog::new(audit_stores.clone(), audit::SOURCE);
-    let assembly = Assembly::new()
+    let assembly = Assembly::new();
+    let health = assembly.health();
+    let assembly = assembly
         .add_service(PermissionServiceServer::new(
             service::permission::Permissions,
         ))
@@ -133,9 +150,13 @@ where
     let failure = Arc::new(Mutex::new(None));
     let background = tokio::spawn(build_and_follow(
         go,
-        config.database_url.clone(),
+        Store {
+            url: config.database_url.clone(),
+            lease: Duration::from_millis(config.lease_ms),
+        },
         ready,
         built,
+        health,
         failure.clone(),
         shutdown.clone(),
     ));
@@ -156,20 +177,29 @@ where
     Ok(served?)
 }
 
-/// After `go`, builds the index, publishes it and reports it `built`, then follows other
-/// replicas' revisions ([`follow::follow`]). A store that cannot be opened stops the server.
+/// Where the store is and the lease to hold on it.
+struct Store {
+    url: String,
+    lease: Duration,
+}
+
+/// After `go`, builds the index, takes the lease, publishes the state and reports it `built`,
+/// then follows other replicas' revisions ([`follow::follow`]), renews the lease
+/// ([`follow::renew`]) and reports health by it ([`fence::report`]). A store that cannot be
+/// opened stops the server.
 async fn build_and_follow<F>(
     go: F,
-    url: String,
+    store: Store,
     ready: state::Ready,
     built: oneshot::Sender<()>,
+    health: HealthReporter,
     failure: Arc<Mutex<Option<error::Error>>>,
     shutdown: CancellationToken,
 ) where
     F: Future<Output = ()>,
 {
     go.await;
-    let state = match state::State::open(&url).await {
+    let state = match state::State::open(&store.url, store.lease).await {
         Ok(state) => state,
         Err(error) => {
             tracing::error!(%error, "opening the store failed");
@@ -182,6 +212,8 @@ async fn build_and_follow<F>(
     let _ = built.send(());
     tokio::join!(
         follow::follow(state.clone(), shutdown.clone()),
+        follow::renew(state.clone(), shutdown.clone()),
+        fence::report(state.clone(), health, shutdown.clone()),
         metrics::observe(state, shutdown),
     );
 }

@@ -1,6 +1,8 @@
-//! The shared state of one replica: the store, the decision index, and the revision the index
-//! has applied. Writers commit to the store, then apply to the index before they answer;
-//! decisions only read the index.
+//! The shared state of one replica: the store, the decision index, the revision the index
+//! has applied and, on PostgreSQL, the replica's lease. Writers commit to the store, then apply
+//! to the index before they answer, and a write that takes access away also waits for every
+//! other live replica to apply it ([`Effect::Revokes`]); decisions only read the index, and
+//! only while the lease is valid.
 
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
@@ -13,6 +15,7 @@ use tokio::sync::{Mutex, MutexGuard, watch};
 
 use crate::error::Error;
 use crate::index::Index;
+use crate::lease::Lease;
 use crate::store;
 use crate::store::entity::revision;
 
@@ -41,6 +44,19 @@ pub struct State {
     index: RwLock<Index>,
     applied: watch::Sender<i64>,
     writer: Mutex<()>,
+    lease: Option<Lease>,
+}
+
+/// What a write does to access, which decides when it may answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// It only adds access (or changes nothing a decision reads): it answers once this
+    /// replica has applied it; others follow within moments, and its revision as
+    /// `at_least_revision` reads it anywhere.
+    Grants,
+    /// It may take access away: it answers only once every replica holding a live lease has
+    /// applied it (the revocation barrier).
+    Revokes,
 }
 
 /// The current time in Unix seconds (for relationship end times) and microseconds.
@@ -52,8 +68,9 @@ pub fn now() -> (i64, i64) {
 }
 
 impl State {
-    /// Opens and migrates the store and builds the index from it.
-    pub async fn open(url: &str) -> Result<Arc<State>, Error> {
+    /// Opens and migrates the store and builds the index from it. On PostgreSQL the replica
+    /// then takes a lease of `lease` (renewed by [`crate::follow::renew`]).
+    pub async fn open(url: &str, lease: Duration) -> Result<Arc<State>, Error> {
         let db = store::open(url).await?;
         let revision = store::latest_revision(&db).await?;
         let mut index = Index::new();
@@ -66,12 +83,26 @@ impl State {
             revision,
             "decision index built"
         );
-        Ok(Arc::new(State {
+        let lease = (db.get_database_backend() == DbBackend::Postgres).then(|| Lease::new(lease));
+        let state = Arc::new(State {
             db,
             index: RwLock::new(index),
             applied: watch::Sender::new(revision),
             writer: Mutex::new(()),
-        }))
+            lease,
+        });
+        if let Some(lease) = &state.lease {
+            while !lease.renew(&state.db, state.catch_up().await?).await? {
+                // Writes landed while the index was built; apply them and try again.
+            }
+            tracing::info!(replica = lease.id(), "lease taken");
+        }
+        Ok(state)
+    }
+
+    /// This replica's lease (PostgreSQL only: SQLite runs one replica).
+    pub fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
     }
 
     /// The store, for reads that are not decisions (role listings).
@@ -79,9 +110,14 @@ impl State {
         &self.db
     }
 
-    /// The index, for decisions.
-    pub fn index(&self) -> RwLockReadGuard<'_, Index> {
-        self.index.read().unwrap_or_else(|p| p.into_inner())
+    /// The index, for decisions; UNAVAILABLE while the replica's lease is not valid (it
+    /// could not renew it, or was not caught up when it tried), never an answer from state
+    /// that may be older than a revocation that has returned.
+    pub fn index(&self) -> Result<RwLockReadGuard<'_, Index>, Error> {
+        if self.lease.as_ref().is_some_and(|lease| !lease.valid()) {
+            return Err(Error::Fenced);
+        }
+        Ok(self.index.read().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The revision the index has applied.
@@ -182,12 +218,28 @@ pub struct Write<'a> {
 
 impl Write<'_> {
     /// Records a revision for the changed customer, commits, and applies the change to the
-    /// index before returning the new revision. With no customer changed, nothing is
-    /// recorded and the current revision is returned.
-    pub async fn commit(self, changed: Option<&str>) -> Result<i64, Error> {
+    /// index before returning the new revision; with [`Effect::Revokes`], also waits for the
+    /// revocation barrier. With no customer changed, nothing is recorded and the current
+    /// revision is returned; a revoking write that changed nothing (a retry) still waits for
+    /// the barrier at that revision, so its answer means the same.
+    pub async fn commit(self, changed: Option<&str>, effect: Effect) -> Result<i64, Error> {
+        let state = self.state;
+        let revision = self.record(changed, effect).await?;
+        if let (Effect::Revokes, Some(lease)) = (effect, &state.lease) {
+            lease.barrier(&state.db, revision).await?;
+        }
+        Ok(revision)
+    }
+
+    /// Commits (or rolls back when nothing changed) and applies to the index; the writer lock
+    /// is released on return.
+    async fn record(self, changed: Option<&str>, effect: Effect) -> Result<i64, Error> {
         let Some(customer) = changed else {
             self.txn.rollback().await?;
-            return Ok(self.state.applied());
+            return match effect {
+                Effect::Grants => Ok(self.state.applied()),
+                Effect::Revokes => self.state.catch_up_locked().await,
+            };
         };
         let (_, micros) = now();
         revision::ActiveModel {

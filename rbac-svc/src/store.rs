@@ -10,8 +10,8 @@ pub mod write;
 use std::collections::BTreeMap;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 
@@ -23,10 +23,23 @@ use entity::{assignment, customer, relationship, revision, role};
 /// `mtm.common.v1.RelationshipState.ACTIVE`.
 pub const STATE_ACTIVE: i32 = 1;
 
-/// Opens the database at `url` and brings its schema up to date.
+/// The PostgreSQL advisory lock key replicas take to migrate the store one at a time.
+pub const MIGRATION_LOCK: i64 = 0x7262_6163_6d69_6772;
+
+/// Opens the database at `url` and brings its schema up to date. On PostgreSQL the migrations
+/// run in one transaction holding an advisory lock, so replicas started together migrate
+/// once, one after the other, and none fails on a half-made schema.
 pub async fn open(url: &str) -> Result<DatabaseConnection, Error> {
     let db = mtm_plumbing::store::open(url, 8).await?;
-    migration::Migrator::up(&db, None).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+        migration::Migrator::up(&txn, None).await?;
+        txn.commit().await?;
+    } else {
+        migration::Migrator::up(&db, None).await?;
+    }
     Ok(db)
 }
 

@@ -356,6 +356,7 @@ async fn start_rbac(pki: &TestPki, files: &Files) -> Server {
     let config = rbac_svc::Config {
         backend: backend_args(pki, "rbac-svc"),
         database_url: files.database("rbac"),
+        lease_ms: rbac_svc::DEFAULT_LEASE_MS,
     };
     Server::start(|l, s| rbac_svc::serve(config, l, None, s)).await
 }

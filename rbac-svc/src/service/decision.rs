@@ -154,7 +154,7 @@ impl DecisionService for Decisions {
             .at_least(request.at_least_revision)
             .await?;
         let (seconds, _) = now();
-        let index = self.state.get()?.index();
+        let index = self.state.get()?.index()?;
         let decision = crate::metrics::decided(|| {
             decide(
                 &index,
@@ -186,7 +186,7 @@ impl DecisionService for Decisions {
             .at_least(request.at_least_revision)
             .await?;
         let (seconds, _) = now();
-        let index = self.state.get()?.index();
+        let index = self.state.get()?.index()?;
         let decisions = request
             .items
             .iter()
@@ -224,7 +224,7 @@ impl DecisionService for Decisions {
             .at_least(request.at_least_revision)
             .await?;
         let (seconds, _) = now();
-        let index = self.state.get()?.index();
+        let index = self.state.get()?.index()?;
         let resolved = index.resolve_scope(&who, customer, perm, seconds);
         Ok(Response::new(pb::ResolveScopeResponse {
             allowed: resolved.allowed,
@@ -255,7 +255,7 @@ impl DecisionService for Decisions {
             .at_least(request.at_least_revision)
             .await?;
         let (seconds, _) = now();
-        let index = self.state.get()?.index();
+        let index = self.state.get()?.index()?;
         let revision = index.revision();
         let mut rest = index
             .accessible(&who, seconds)

@@ -1,5 +1,8 @@
 //! `RbacInternalService`: how tenancy-svc keeps rbac-svc in step. Every method is idempotent
-//! and returns the revision its change is in, already applied to this replica's index.
+//! and returns the revision its change is in, already applied to this replica's index; one
+//! that can take access away (a relationship put over an existing one, its removal or
+//! termination, setting or removing primary admins, deprovisioning) returns only once every
+//! replica with a live lease has applied it, retries included.
 
 use mtm_plumbing::peer::PeerIdentity;
 use mtm_proto::mtm::common::v1::RelationshipState;
@@ -12,7 +15,7 @@ use crate::audit::Acting;
 use crate::error::Error;
 use crate::index::Scope;
 use crate::names;
-use crate::state::{Ready, now};
+use crate::state::{Effect, Ready, now};
 use crate::store::{self, write};
 
 /// The only service that may call the internal API (by the last segment of its SPIFFE id).
@@ -49,7 +52,7 @@ impl Internal {
     async fn remove(&self, by: &Acting, name: &str) -> Result<i64, Error> {
         let write = self.state.get()?.begin().await?;
         let customer = write::remove_relationship(&write.txn, by, name).await?;
-        write.commit(customer.as_deref()).await
+        write.commit(customer.as_deref(), Effect::Revokes).await
     }
 
     async fn members(
@@ -70,7 +73,11 @@ impl Internal {
         let customer =
             write::change_primary_admins(&write.txn, by, relationship, change, members, micros)
                 .await?;
-        write.commit(customer.as_deref()).await
+        let effect = match change {
+            write::MemberChange::Add => Effect::Grants,
+            write::MemberChange::Set | write::MemberChange::Remove => Effect::Revokes,
+        };
+        write.commit(customer.as_deref(), effect).await
     }
 }
 
@@ -109,7 +116,9 @@ impl RbacInternalService for Internal {
         let changed =
             write::provision_customer(&write.txn, &by, customer, &request.first_admin, micros)
                 .await?;
-        let revision = write.commit(changed.then_some(customer)).await?;
+        let revision = write
+            .commit(changed.then_some(customer), Effect::Grants)
+            .await?;
         Ok(Response::new(pb::ProvisionCustomerResponse { revision }))
     }
 
@@ -122,7 +131,9 @@ impl RbacInternalService for Internal {
         let customer = customer_id(&request.customer, "customer")?;
         let write = self.state.get()?.begin().await?;
         let changed = write::deprovision_customer(&write.txn, customer).await?;
-        let revision = write.commit(changed.then_some(customer)).await?;
+        let revision = write
+            .commit(changed.then_some(customer), Effect::Revokes)
+            .await?;
         Ok(Response::new(pb::DeprovisionCustomerResponse { revision }))
     }
 
@@ -178,7 +189,7 @@ impl RbacInternalService for Internal {
             .unwrap_or_default();
         let (_, micros) = now();
         let write = self.state.get()?.begin().await?;
-        let changed = write::put_relationship(
+        let (changed, effect) = write::put_relationship(
             &write.txn,
             &by,
             &write::RelationshipPut {
@@ -192,7 +203,7 @@ impl RbacInternalService for Internal {
             micros,
         )
         .await?;
-        let revision = write.commit(changed.then_some(customer)).await?;
+        let revision = write.commit(changed.then_some(customer), effect).await?;
         Ok(Response::new(pb::PutRelationshipResponse { revision }))
     }
 

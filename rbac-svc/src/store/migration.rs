@@ -2,6 +2,7 @@
 
 mod m20261123_000001_create_rbac_tables;
 mod m20261123_000002_create_requests;
+mod m20261207_000003_create_replicas;
 
 use sea_orm_migration::prelude::*;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_rbac_tables::Migration),
             Box::new(m20261123_000002_create_requests::Migration),
             Box::new(mtm_plumbing::audit::migration::CreateAuditRecords),
+            Box::new(m20261207_000003_create_replicas::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ use crate::audit::{self, Acting, Change};
 use crate::catalogue::BuiltIn;
 use crate::error::Error;
 use crate::index::Scope;
+use crate::state::Effect;
 
 /// The etag of a new version.
 pub fn new_etag() -> String {
@@ -207,13 +208,16 @@ pub struct RelationshipPut<'a> {
 }
 
 /// Creates or replaces a relationship; the first put creates the *Primary admins* role and
-/// its (empty) assignment (R19).
+/// its (empty) assignment (R19). Says whether anything changed and what the put does to
+/// access: a new relationship grants nothing yet ([`Effect::Grants`]); a put over an existing
+/// one may narrow its scope, end it or change its state ([`Effect::Revokes`], also when this
+/// put changes nothing, so a retried narrowing waits for the barrier again).
 pub async fn put_relationship(
     txn: &DatabaseTransaction,
     by: &Acting,
     put: &RelationshipPut<'_>,
     micros: i64,
-) -> Result<bool, Error> {
+) -> Result<(bool, Effect), Error> {
     if customer::Entity::find_by_id(put.customer)
         .one(txn)
         .await?
@@ -250,9 +254,10 @@ pub async fn put_relationship(
                 && old.state == put.state
                 && old.end_time == put.end_time;
             if same {
-                return Ok(false);
+                return Ok((false, Effect::Revokes));
             }
             row.update(txn).await?;
+            Ok((true, Effect::Revokes))
         }
         None => {
             row.insert(txn).await?;
@@ -280,9 +285,9 @@ pub async fn put_relationship(
             )
             .await?;
             record_assignment(txn, by, "create", &assignment, Vec::new()).await?;
+            Ok((true, Effect::Grants))
         }
     }
-    Ok(true)
 }
 
 /// The name of a relationship's *Primary admins* assignment.

@@ -3,8 +3,12 @@
 
 mod accessible;
 mod audit;
+#[cfg(feature = "postgres-tests")]
+mod barrier;
 mod decisions;
 mod escalation;
+#[cfg(feature = "postgres-tests")]
+mod frozen;
 mod health;
 mod internal;
 mod race;
@@ -50,6 +54,7 @@ async fn a_store_that_cannot_be_opened_stops_the_server_with_an_error() {
             allowed_peers: Vec::new(),
         },
         database_url: "mysql://nowhere/rbac".into(),
+        lease_ms: rbac_svc::DEFAULT_LEASE_MS,
     };
     let outcome = rbac_svc::serve(
         config,

@@ -126,6 +126,7 @@ fn config(pki: &TestPki, url: &str) -> Config {
             allowed_peers: Vec::new(),
         },
         database_url: url.to_owned(),
+        lease_ms: rbac_svc::DEFAULT_LEASE_MS,
     }
 }
 

@@ -101,6 +101,7 @@ impl Suite {
         let rbac_config = rbac_svc::Config {
             backend: backend("rbac-svc"),
             database_url: sqlite("rbac"),
+            lease_ms: rbac_svc::DEFAULT_LEASE_MS,
         };
         let rbac = RunningServer::start(|l, s| rbac_svc::serve(rbac_config, l, None, s)).await;
         let rooms_config = rooms_svc::Config::for_test(

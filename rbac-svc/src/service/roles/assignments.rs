@@ -15,7 +15,7 @@ use crate::names::{self, Parent};
 use crate::roles::escalation::{self, Write};
 use crate::roles::filter::Filter;
 use crate::roles::{choose_id, convert, next_token, page};
-use crate::state::now;
+use crate::state::{Effect, now};
 use crate::store::entity::assignment;
 use crate::store::write::{insert_assignment, new_etag};
 use crate::store::{lines, requests, roles as q, scope_of, split};
@@ -148,7 +148,7 @@ impl Roles {
         );
         let (_, micros) = now();
         let write = self.state.get()?.begin().await?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &body.parent)?;
         caller.may_change(&parent)?;
         let (tenant, rel_scope) = members_tenant(&write.txn, &parent).await?;
@@ -165,7 +165,7 @@ impl Roles {
             let row = q::assignment(&write.txn, &name)
                 .await?
                 .ok_or_else(|| Error::NotFound(name.clone()))?;
-            let revision = write.commit(None).await?;
+            let revision = write.commit(None, Effect::Grants).await?;
             return Ok(Response::new(pb::CreateRoleAssignmentResponse {
                 role_assignment: Some(convert::assignment(&row, rel_scope.as_ref())),
                 revision,
@@ -216,7 +216,9 @@ impl Roles {
             micros,
         )
         .await?;
-        let revision = write.commit(Some(parent.customer())).await?;
+        let revision = write
+            .commit(Some(parent.customer()), Effect::Grants)
+            .await?;
         Ok(Response::new(pb::CreateRoleAssignmentResponse {
             role_assignment: Some(convert::assignment(&row, rel_scope.as_ref())),
             revision,
@@ -229,7 +231,7 @@ impl Roles {
     ) -> Result<Response<pb::GetRoleAssignmentResponse>, Status> {
         let name = request.get_ref().name.clone();
         let (parent, _) = parse_name(&name)?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &name)?;
         caller.need("roles.view")?;
         let db = self.state.get()?.db();
@@ -259,7 +261,7 @@ impl Roles {
         )?;
         let built_in = filter.boolean("built_in")?;
         let (size, offset) = page(body.page_size, &body.page_token, &body.parent, &body.filter)?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &body.parent)?;
         caller.need("roles.view")?;
         let db = self.state.get()?.db();
@@ -320,7 +322,7 @@ impl Roles {
             None
         };
         let write = self.state.get()?.begin().await?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &ra.name)?;
         caller.may_change(&parent)?;
         let row = q::assignment(&write.txn, &ra.name)
@@ -395,7 +397,9 @@ impl Roles {
             },
         )
         .await?;
-        let revision = write.commit(Some(parent.customer())).await?;
+        let revision = write
+            .commit(Some(parent.customer()), Effect::Revokes)
+            .await?;
         Ok(Response::new(pb::UpdateRoleAssignmentResponse {
             role_assignment: Some(convert::assignment(&row, rel_scope.as_ref())),
             revision,
@@ -409,7 +413,7 @@ impl Roles {
         let body = request.get_ref();
         let (parent, _) = parse_name(&body.name)?;
         let write = self.state.get()?.begin().await?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &body.name)?;
         caller.need("roles.modify")?;
         let row = q::assignment(&write.txn, &body.name)
@@ -446,7 +450,9 @@ impl Roles {
             },
         )
         .await?;
-        let revision = write.commit(Some(parent.customer())).await?;
+        let revision = write
+            .commit(Some(parent.customer()), Effect::Revokes)
+            .await?;
         Ok(Response::new(pb::DeleteRoleAssignmentResponse { revision }))
     }
 }

@@ -16,7 +16,7 @@ use crate::names::{self, Parent};
 use crate::roles::escalation::{self, Write};
 use crate::roles::filter::Filter;
 use crate::roles::{choose_id, convert, next_token, page};
-use crate::state::now;
+use crate::state::{Effect, now};
 use crate::store::entity::role;
 use crate::store::write::new_etag;
 use crate::store::{lines, requests, roles as q, scope_of};
@@ -127,7 +127,7 @@ impl Roles {
         );
         let (_, micros) = now();
         let write = self.state.get()?.begin().await?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &body.parent)?;
         caller.may_change(&parent)?;
         escalation::permit(&caller, &Write::create_role(perms))?;
@@ -143,7 +143,7 @@ impl Roles {
                 .await?
                 .ok_or_else(|| Error::NotFound(name.clone()))?;
             let count = q::assignment_count(&write.txn, &name).await?;
-            let revision = write.commit(None).await?;
+            let revision = write.commit(None, Effect::Grants).await?;
             return Ok(Response::new(pb::CreateRoleResponse {
                 role: Some(convert::role(&row, count)),
                 revision,
@@ -195,7 +195,9 @@ impl Roles {
             micros,
         )
         .await?;
-        let revision = write.commit(Some(parent.customer())).await?;
+        let revision = write
+            .commit(Some(parent.customer()), Effect::Grants)
+            .await?;
         Ok(Response::new(pb::CreateRoleResponse {
             role: Some(convert::role(&row, 0)),
             revision,
@@ -208,7 +210,7 @@ impl Roles {
     ) -> Result<Response<pb::GetRoleResponse>, Status> {
         let name = request.get_ref().name.clone();
         let (parent, _) = parse_name(&name)?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &name)?;
         caller.need("roles.view")?;
         let db = self.state.get()?.db();
@@ -235,7 +237,7 @@ impl Roles {
         let filter = Filter::parse(&body.filter, &["built_in", "permission", "relationship"])?;
         let built_in = filter.boolean("built_in")?;
         let (size, offset) = page(body.page_size, &body.page_token, &body.parent, &body.filter)?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &body.parent)?;
         caller.need("roles.view")?;
         let db = self.state.get()?.db();
@@ -289,7 +291,7 @@ impl Roles {
         )?;
         let perms = validate(role, parent.relationship().is_some(), &paths)?;
         let write = self.state.get()?.begin().await?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &role.name)?;
         caller.may_change(&parent)?;
         let row = q::role(&write.txn, &role.name)
@@ -352,7 +354,9 @@ impl Roles {
         )
         .await?;
         let count = q::assignment_count(&write.txn, &row.name).await?;
-        let revision = write.commit(Some(parent.customer())).await?;
+        let revision = write
+            .commit(Some(parent.customer()), Effect::Revokes)
+            .await?;
         Ok(Response::new(pb::UpdateRoleResponse {
             role: Some(convert::role(&row, count)),
             revision,
@@ -366,7 +370,7 @@ impl Roles {
         let body = request.get_ref();
         let (parent, _) = parse_name(&body.name)?;
         let write = self.state.get()?.begin().await?;
-        let caller = caller(&request, &self.state.get()?.index(), parent.customer())?;
+        let caller = caller(&request, &*self.state.get()?.index()?, parent.customer())?;
         caller.see(&parent, &body.name)?;
         caller.need("roles.modify")?;
         let row = q::role(&write.txn, &body.name)
@@ -428,7 +432,9 @@ impl Roles {
             },
         )
         .await?;
-        let revision = write.commit(Some(parent.customer())).await?;
+        let revision = write
+            .commit(Some(parent.customer()), Effect::Revokes)
+            .await?;
         Ok(Response::new(pb::DeleteRoleResponse { revision }))
     }
 }
