@@ -18,12 +18,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::MigratorTrait;
 
 use crate::error::Error;
-use crate::locator::PLACEHOLDER;
 use crate::names::CustomerId;
 
-/// What `{customer}` becomes in the stores' template to name the activity database: never a
-/// customer id (ids start with a letter or digit), so it is never mistaken for a store.
-const DATABASE_ID: &str = "_ticket-activity";
+/// What `{customer}` becomes in the stores' template to name the activity database by
+/// default, beside the stores (same directory or server): never a customer id (ids start
+/// with a letter or digit), so it is never mistaken for a store.
+pub const DATABASE_ID: &str = "_ticket-activity";
 
 /// Connections of the activity database's pool.
 const MAX_CONNECTIONS: u32 = 4;
@@ -35,12 +35,6 @@ const UNKNOWN: i64 = i64::MAX;
 const READ_CHUNK: usize = 1000;
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
-
-/// The activity database's URL when none is configured: the stores' default template with
-/// `{customer}` replaced, so it lives beside the stores (same directory or server).
-pub fn default_url(store_url_template: &str) -> String {
-    store_url_template.replace(PLACEHOLDER, DATABASE_ID)
-}
 
 /// The newest-ticket bounds of every store, and what this process has already written.
 #[derive(Debug)]

@@ -6,8 +6,8 @@ use sea_orm::ConnectionTrait;
 
 use crate::context::Caller;
 use crate::error::Error;
-use crate::locator::Store;
 use crate::names::CustomerId;
+use crate::store::Store;
 
 /// The service name recorded as `source`.
 pub const SOURCE: &str = "rooms-svc";

@@ -93,6 +93,18 @@ impl Error {
         }
     }
 
+    /// The error and its causes, `: `-separated, for the log.
+    pub fn with_causes(&self) -> String {
+        let mut chain = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        chain
+    }
+
     /// The gRPC code this error answers with.
     pub fn code(&self) -> Code {
         match self {

@@ -1,7 +1,8 @@
 //! rooms-svc: owns per-customer data (rooms, enrolment key, room groups, update rings, tickets, reports, settings, audit log), one store per customer.
 //!
-//! `serve` runs the service on a bound listener until the shutdown token is cancelled; `main`
-//! only parses the configuration and calls it.
+//! `serve` runs the service on a bound listener until the shutdown token is cancelled, and
+//! `migrate::main` brings every provisioned store to this binary's schema version; `main` only
+//! parses the configuration and calls one of them.
 
 pub mod activity;
 pub mod audit;
@@ -11,7 +12,9 @@ pub mod demo;
 pub mod error;
 pub mod locator;
 pub mod metrics;
+pub mod migrate;
 pub mod names;
+pub mod retention;
 pub mod sealing;
 pub mod service;
 mod store;
@@ -40,18 +43,9 @@ pub const DEFAULT_PORT: u16 = 50054;
 /// `--allowed-peers` says otherwise; the call graph decides which methods each may call.
 pub const DEFAULT_CALLERS: &[&str] = &["gateway", "tenancy-svc"];
 
-/// Configuration, from flags with `MTM_*` environment fallbacks.
-#[derive(Clone, Debug, clap::Parser)]
-#[command(
-    name = "rooms-svc",
-    version,
-    about = "MTM rooms service: each customer's own store of rooms, enrolment key, room groups, update rings, tickets, reports, settings and audit log."
-)]
-pub struct Config {
-    /// Listener, TLS and caller settings.
-    #[command(flatten)]
-    pub backend: BackendArgs,
-
+/// Where the customer stores live, shared by the service and `rooms-svc migrate`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct StoreArgs {
     /// Where each customer's store lives: a `sqlite://` file or a `postgres://` database URL
     /// containing `{customer}`, which is replaced by the customer's (strictly checked) id.
     #[arg(
@@ -65,6 +59,31 @@ pub struct Config {
     /// per line (`#` comments), to spread customers over several database servers.
     #[arg(long, env = "MTM_STORE_MAP_FILE")]
     pub store_map_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The templates these settings name (the map file read and checked).
+    pub fn templates(&self) -> Result<Templates, String> {
+        Templates::new(&self.store_url_template, self.store_map_file.as_deref())
+    }
+}
+
+/// Configuration, from flags with `MTM_*` environment fallbacks.
+#[derive(Clone, Debug, clap::Parser)]
+#[command(
+    name = "rooms-svc",
+    version,
+    about = "MTM rooms service: each customer's own store of rooms, enrolment key, room groups, update rings, tickets, reports, settings and audit log.",
+    after_help = "`rooms-svc migrate --help`: bring every provisioned store to this binary's schema version (ahead of a rollout, as a Kubernetes Job)."
+)]
+pub struct Config {
+    /// Listener, TLS and caller settings.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+
+    /// Where the customer stores live.
+    #[command(flatten)]
+    pub stores: StoreArgs,
 
     /// At most this many customer stores have an open connection pool at once; the least
     /// recently used one is closed first.
@@ -102,8 +121,10 @@ impl Config {
     pub fn for_test(backend: BackendArgs, template: &str, secret_dir: &std::path::Path) -> Self {
         Self {
             backend,
-            store_url_template: template.to_owned(),
-            store_map_file: None,
+            stores: StoreArgs {
+                store_url_template: template.to_owned(),
+                store_map_file: None,
+            },
             max_open_stores: 64,
             store_idle_timeout_secs: 300,
             store_max_connections: 4,
@@ -117,14 +138,16 @@ impl Config {
 
     /// The ticket activity database's URL.
     pub fn ticket_activity_url(&self) -> String {
-        self.ticket_activity_url
-            .clone()
-            .unwrap_or_else(|| activity::default_url(&self.store_url_template))
+        self.ticket_activity_url.clone().unwrap_or_else(|| {
+            self.stores
+                .store_url_template
+                .replace(locator::PLACEHOLDER, activity::DATABASE_ID)
+        })
     }
 
     /// The store locator these settings describe, keeping activity in `activity`.
     pub fn locator(&self, activity: Arc<TicketActivity>) -> Result<Locator, String> {
-        let templates = Templates::new(&self.store_url_template, self.store_map_file.as_deref())?;
+        let templates = self.stores.templates()?;
         Ok(Locator::new(
             LocatorSettings {
                 templates,
@@ -160,6 +183,7 @@ pub async fn serve(
     metrics::observe(&locator);
     let stop_sweeper = shutdown.child_token();
     let sweeper = tokio::spawn(locator.clone().run_idle_sweeper(stop_sweeper.clone()));
+    let retention = tokio::spawn(retention::run(locator.clone(), stop_sweeper.clone()));
     let served = service::mount(Assembly::new(), &state)
         .serve_backend(
             &config.backend,
@@ -170,6 +194,9 @@ pub async fn serve(
         )
         .await;
     stop_sweeper.cancel();
+    if let Err(error) = retention.await {
+        tracing::warn!(%error, "audit retention task ended abnormally");
+    }
     if let Err(error) = sweeper.await {
         tracing::warn!(%error, "store sweeper ended abnormally");
     }

@@ -1,7 +1,8 @@
 //! The store locator: which store holds a customer's data (R27), and a capped, least recently
-//! used cache of open connection pools. Stores are opened lazily, migrated on first open,
+//! used cache of open connection pools. Stores are opened lazily, brought to this binary's
+//! schema version on first open (or refused when newer than it serves, see `store::schema`),
 //! closed when idle, and the pool of the least recently used store is closed first when the
-//! cap is reached.
+//! cap is reached. Whoever watches first opens (the audit retention task) hears of each.
 
 mod provisioned;
 mod target;
@@ -10,13 +11,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
-use sea_orm_migration::MigratorTrait;
+use sea_orm::DatabaseConnection;
+use tokio::sync::mpsc;
 
 use crate::activity::TicketActivity;
 use crate::error::Error;
 use crate::names::CustomerId;
-use crate::store::migration::Migrator;
+use crate::store::schema::{self, Plan};
+pub use crate::store::{Pool, Store};
+pub use provisioned::provisioned;
 pub use target::{PLACEHOLDER, StoreTarget, Templates};
 
 /// How stores are found and how many may be open.
@@ -32,61 +35,6 @@ pub struct LocatorSettings {
     pub max_connections: u32,
 }
 
-/// An open connection pool; closed gracefully when the last handle goes.
-#[derive(Debug)]
-struct Pool(DatabaseConnection);
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        let db = self.0.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                if let Err(error) = db.close().await {
-                    tracing::warn!(%error, "closing a store pool");
-                }
-            });
-        }
-    }
-}
-
-/// A customer's open store.
-#[derive(Clone, Debug)]
-pub struct Store {
-    customer: CustomerId,
-    pool: Arc<Pool>,
-    activity: Arc<TicketActivity>,
-}
-
-impl Store {
-    /// The customer whose store it is.
-    pub fn customer(&self) -> &CustomerId {
-        &self.customer
-    }
-
-    /// The connection pool.
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.pool.0
-    }
-
-    /// Raises the customer's newest-ticket bound to `time` (microseconds): called inside a
-    /// change that gives a ticket that update time, before it commits (R25).
-    pub async fn note_ticket_time(&self, time: i64) -> Result<(), Error> {
-        self.activity.raise(&self.customer, time).await
-    }
-
-    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so concurrent changes queue instead of failing when they upgrade.
-    pub async fn write(&self) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
-        self.pool
-            .0
-            .begin_with_options(sea_orm::TransactionOptions {
-                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-                ..Default::default()
-            })
-            .await
-    }
-}
-
 struct Entry {
     pool: Arc<Pool>,
     last_used: Instant,
@@ -98,6 +46,7 @@ pub struct Locator {
     activity: Arc<TicketActivity>,
     open: Mutex<HashMap<CustomerId, Entry>>,
     opening: Mutex<HashMap<CustomerId, Arc<tokio::sync::Mutex<()>>>>,
+    first_opens: Mutex<Option<mpsc::UnboundedSender<CustomerId>>>,
 }
 
 impl std::fmt::Debug for Locator {
@@ -116,6 +65,29 @@ impl Locator {
             activity,
             open: Mutex::new(HashMap::new()),
             opening: Mutex::new(HashMap::new()),
+            first_opens: Mutex::new(None),
+        }
+    }
+
+    /// The customers whose stores this process opens from now on, each time a closed store is
+    /// opened; the previous watcher, if any, hears no more.
+    pub fn watch_first_opens(&self) -> mpsc::UnboundedReceiver<CustomerId> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        *self
+            .first_opens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(sender);
+        receiver
+    }
+
+    fn announce_first_open(&self, customer: &CustomerId) {
+        let watcher = self
+            .first_opens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(sender) = watcher.as_ref() {
+            // A watcher that has gone away just misses the news.
+            let _ = sender.send(customer.clone());
         }
     }
 
@@ -139,11 +111,16 @@ impl Locator {
         let mut open = self.lock_open();
         let entry = open.get_mut(customer)?;
         entry.last_used = Instant::now();
-        Some(Store {
-            customer: customer.clone(),
-            pool: entry.pool.clone(),
-            activity: self.activity.clone(),
-        })
+        Some(Store::new(
+            customer.clone(),
+            entry.pool.clone(),
+            self.activity.clone(),
+        ))
+    }
+
+    /// The customer's store when a pool of it is open now; never opens one.
+    pub fn if_open(&self, customer: &CustomerId) -> Option<Store> {
+        self.cached(customer)
     }
 
     fn opening_lock(&self, customer: &CustomerId) -> Arc<tokio::sync::Mutex<()>> {
@@ -167,8 +144,10 @@ impl Locator {
         }
     }
 
-    /// The customer's store, opened (and migrated) on first use. NOT_FOUND when the customer
-    /// has no store: stores are only ever created by [`Locator::provision`].
+    /// The customer's store, opened (and brought to this binary's schema version) on first
+    /// use. NOT_FOUND when the customer has no store: stores are only ever created by
+    /// [`Locator::provision`]. UNAVAILABLE when it cannot be opened or its schema is newer
+    /// than this binary serves.
     pub async fn open(&self, customer: &CustomerId) -> Result<Store, Error> {
         if let Some(store) = self.cached(customer) {
             return Ok(store);
@@ -185,11 +164,22 @@ impl Locator {
                 .await
                 .map_err(|error| unopenable(customer, error))?
                 .ok_or_else(|| Error::not_found("mtm.common.v1.Customer", customer.name()))?;
-            bring_up_to_date(&db, customer)
+            let found = schema::read(&db)
+                .await
+                .map_err(|error| unopenable(customer, error.into()))?;
+            if found.plan() == Plan::Refuse {
+                if let Err(error) = db.close().await {
+                    tracing::warn!(%error, "closing a refused store");
+                }
+                return Err(schema::refusal(customer, &found));
+            }
+            schema::bring_up_to_date(&db, customer)
                 .await
                 .map_err(|error| unopenable(customer, error))?;
             self.note_activity(customer, &db).await?;
-            Ok(self.insert(customer, db).await)
+            let store = self.insert(customer, db).await;
+            self.announce_first_open(customer);
+            Ok(store)
         }
         .await;
         crate::metrics::store_open(&result);
@@ -201,7 +191,7 @@ impl Locator {
     /// Creates the customer's store unless it exists, migrates it and opens it.
     pub async fn provision(&self, customer: &CustomerId) -> Result<Store, Error> {
         if let Some(store) = self.cached(customer) {
-            migrate(store.db()).await?;
+            schema::bring_up_to_date(store.db(), customer).await?;
             return Ok(store);
         }
         let lock = self.opening_lock(customer);
@@ -215,7 +205,7 @@ impl Locator {
                     self.insert(customer, db).await
                 }
             };
-            migrate(store.db()).await?;
+            schema::bring_up_to_date(store.db(), customer).await?;
             self.note_activity(customer, store.db()).await?;
             Ok(store)
         }
@@ -247,7 +237,7 @@ impl Locator {
             self.activity.forget(customer).await?;
             let removed = self.lock_open().remove(customer);
             if let Some(entry) = removed {
-                close_now(entry.pool).await;
+                Pool::close_now(entry.pool).await;
             }
             self.settings.templates.target(customer)?.delete().await
         }
@@ -258,7 +248,7 @@ impl Locator {
     }
 
     async fn insert(&self, customer: &CustomerId, db: DatabaseConnection) -> Store {
-        let pool = Arc::new(Pool(db));
+        let pool = Pool::new(db);
         let evicted = {
             let mut open = self.lock_open();
             open.insert(
@@ -284,13 +274,9 @@ impl Locator {
             evicted
         };
         for pool in evicted {
-            close_now(pool).await;
+            Pool::close_now(pool).await;
         }
-        Store {
-            customer: customer.clone(),
-            pool,
-            activity: self.activity.clone(),
-        }
+        Store::new(customer.clone(), pool, self.activity.clone())
     }
 
     /// Closes the pools unused for longer than the idle timeout; returns how many.
@@ -312,7 +298,7 @@ impl Locator {
         };
         let count = idle.len();
         for pool in idle {
-            close_now(pool).await;
+            Pool::close_now(pool).await;
         }
         count
     }
@@ -321,7 +307,7 @@ impl Locator {
     pub async fn close_all(&self) {
         let all: Vec<Arc<Pool>> = self.lock_open().drain().map(|(_, e)| e.pool).collect();
         for pool in all {
-            close_now(pool).await;
+            Pool::close_now(pool).await;
         }
         self.activity.close().await;
     }
@@ -336,46 +322,11 @@ impl Locator {
 
     /// Every customer with a store, open or not, in id order.
     pub async fn provisioned(&self) -> Result<Vec<CustomerId>, Error> {
-        provisioned::provisioned(&self.settings.templates).await
-    }
-
-    /// Applies audit retention (R28) to every provisioned store. Stores that are closed are
-    /// opened one at a time through the cache, so the pool cap holds, and closed again
-    /// afterwards unless a call started using them meanwhile. Returns how many stores were
-    /// swept.
-    pub async fn purge_all_stores(&self) -> Result<usize, Error> {
-        let mut swept = 0;
-        for customer in self.provisioned().await? {
-            let was_open = self.lock_open().contains_key(&customer);
-            let store = match self.open(&customer).await {
-                Ok(store) => store,
-                Err(Error::NotFound { .. }) => continue,
-                Err(error) => {
-                    tracing::warn!(customer = %customer, %error, "audit retention sweep could not open a store");
-                    continue;
-                }
-            };
-            match crate::store::retention::purge(store.db(), &customer).await {
-                Ok(purged) => {
-                    swept += 1;
-                    if purged > 0 {
-                        tracing::info!(customer = %customer, purged, "audit records past retention deleted");
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(customer = %customer, %error, "audit retention sweep failed");
-                }
-            }
-            drop(store);
-            if !was_open {
-                self.close_if_unused(&customer).await;
-            }
-        }
-        Ok(swept)
+        provisioned(&self.settings.templates).await
     }
 
     /// Closes the customer's pool when no call holds it.
-    async fn close_if_unused(&self, customer: &CustomerId) {
+    pub async fn close_if_unused(&self, customer: &CustomerId) {
         let unused = {
             let mut open = self.lock_open();
             let idle = open
@@ -384,29 +335,20 @@ impl Locator {
             if idle { open.remove(customer) } else { None }
         };
         if let Some(entry) = unused {
-            close_now(entry.pool).await;
+            Pool::close_now(entry.pool).await;
         }
     }
 
-    /// Closes idle pools periodically and applies audit retention daily until `shutdown`,
-    /// then closes every pool.
+    /// Closes idle pools periodically until `shutdown`, then closes every pool.
     pub async fn run_idle_sweeper(self: Arc<Self>, shutdown: mtm_plumbing::CancellationToken) {
         let period =
             (self.settings.idle_timeout / 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
         let mut ticker = tokio::time::interval(period);
-        let mut last_purge = Instant::now();
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 _ = ticker.tick() => {
-                    if last_purge.elapsed() >= Duration::from_secs(24 * 3600) {
-                        last_purge = Instant::now();
-                        match self.purge_all_stores().await {
-                            Ok(swept) => tracing::info!(swept, "audit retention sweep done"),
-                            Err(error) => tracing::warn!(%error, "audit retention sweep could not list the stores"),
-                        }
-                    }
                     let closed = self.close_idle().await;
                     if closed > 0 {
                         tracing::debug!(closed, open = self.open_count(), "closed idle store pools");
@@ -418,60 +360,16 @@ impl Locator {
     }
 }
 
-/// Migrates a store just opened and applies audit retention (R28) to it.
-async fn bring_up_to_date(db: &DatabaseConnection, customer: &CustomerId) -> Result<(), Error> {
-    migrate(db).await?;
-    let purged = crate::store::retention::purge(db, customer).await?;
-    if purged > 0 {
-        tracing::info!(customer = %customer, purged, "audit records past retention deleted");
-    }
-    Ok(())
-}
-
 /// A provisioned store that cannot be opened or brought up to date (a file that is not
 /// readable or not a database, a server that does not answer, a database that refuses the
 /// connection) is UNAVAILABLE: a condition of the store, not of the request, that may pass,
 /// so callers retry and an aggregated view reports this one customer as failed. The cause
 /// goes to the log; the caller learns only which customer's store it was.
 fn unopenable(customer: &CustomerId, error: Error) -> Error {
-    let mut chain = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        chain.push_str(": ");
-        chain.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let chain = error.with_causes();
     tracing::warn!(customer = %customer, error = %chain, "a customer store cannot be opened");
     Error::Unavailable(format!(
         "the store of {} cannot be opened now",
         customer.name()
     ))
-}
-
-/// Runs the store's pending migrations. On SQLite they run in one transaction, so a new
-/// store costs one durable commit instead of one per statement.
-async fn migrate(db: &DatabaseConnection) -> Result<(), Error> {
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-        if Migrator::get_pending_migrations(db).await?.is_empty() {
-            return Ok(());
-        }
-        let txn = db.begin().await?;
-        Migrator::up(&txn, None).await?;
-        txn.commit().await?;
-        Ok(())
-    } else {
-        Ok(Migrator::up(db, None).await?)
-    }
-}
-
-/// Closes a pool at once when nobody else holds it; otherwise it closes when the last
-/// in-flight call lets go of it.
-async fn close_now(pool: Arc<Pool>) {
-    if let Some(pool) = Arc::into_inner(pool) {
-        let db = pool.0.clone();
-        drop(pool);
-        if let Err(error) = db.close().await {
-            tracing::warn!(%error, "closing a store pool");
-        }
-    }
 }

@@ -19,9 +19,10 @@ use prost_types::FieldMask;
 
 use crate::cursor::Cursors;
 use crate::error::Error;
-use crate::locator::{Locator, Store};
+use crate::locator::Locator;
 use crate::names::CustomerId;
 use crate::sealing::Sealer;
+use crate::store::Store;
 
 /// What every handler shares.
 #[derive(Debug)]

@@ -1,9 +1,10 @@
-//! A customer store: entities, migrations, and the queries and changes of each kind of data,
-//! kept apart from the gRPC handlers. Every change is one transaction that also appends its
-//! audit record.
+//! A customer store: its handle, entities, migrations and schema versions, and the queries
+//! and changes of each kind of data, kept apart from the gRPC handlers. Every change is one
+//! transaction that also appends its audit record.
 
 pub mod entity;
 pub mod groups;
+pub mod handle;
 pub mod idempotency;
 pub mod key;
 pub mod lookup;
@@ -13,6 +14,7 @@ pub mod reports;
 pub mod retention;
 pub mod rings;
 pub mod rooms;
+pub mod schema;
 pub mod settings;
 pub mod stats;
 pub mod tickets;
@@ -21,6 +23,7 @@ use mtm_proto::mtm::common::v1::Actor;
 use prost::Message;
 
 use crate::error::Error;
+pub use handle::{Pool, Store};
 
 /// Encodes an actor for storage.
 pub fn encode_actor(actor: &Actor) -> Vec<u8> {

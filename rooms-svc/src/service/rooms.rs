@@ -12,8 +12,8 @@ use crate::audit::Act;
 use crate::context::Caller;
 use crate::cursor::Binding;
 use crate::error::Error;
-use crate::locator::Store;
 use crate::names::{CustomerId, parse_child, parse_child_of, parse_customer};
+use crate::store::Store;
 use crate::store::{idempotency, rooms};
 use mtm_plumbing::{filter, paging};
 

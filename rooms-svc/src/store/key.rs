@@ -8,9 +8,9 @@ use super::entity::enrolment_key::{self, Entity};
 use crate::audit::Act;
 use crate::context::Caller;
 use crate::error::Error;
-use crate::locator::Store;
 use crate::names::CustomerId;
 use crate::sealing::{Sealer, hash_key, matches};
+use crate::store::Store;
 use crate::time::{etag, now_micros, stale, timestamp};
 
 /// Creates the first key unless one exists.

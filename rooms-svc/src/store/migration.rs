@@ -1,9 +1,10 @@
-//! The schema of a customer store, as sea-orm-migration migrations run on every store when it
-//! is provisioned and when the process first opens it.
+//! The schema of a customer store, as sea-orm-migration migrations. Their number is the
+//! schema version; `store::schema` decides when they run and which versions a binary serves.
 
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_rooms_schema;
+mod m20261207_000001_create_store_schema;
 
 /// Runs the migrations of a customer store.
 pub struct Migrator;
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(mtm_plumbing::audit::migration::CreateAuditRecords),
             Box::new(m20261123_000001_create_rooms_schema::Migration),
+            Box::new(m20261207_000001_create_store_schema::Migration),
         ]
     }
 }

@@ -9,8 +9,8 @@ use super::{key, migration, rings, settings, stats};
 use crate::audit::Act;
 use crate::context::Caller;
 use crate::error::Error;
-use crate::locator::Store;
 use crate::sealing::Sealer;
+use crate::store::Store;
 use crate::time::timestamp_opt;
 
 /// Seeds what a new store needs; does nothing to a store already seeded.

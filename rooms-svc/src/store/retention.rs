@@ -1,5 +1,5 @@
-//! Audit retention (R28): records older than the customer's `audit_retention_days` are
-//! deleted when the store is first opened by the process and daily while it stays open.
+//! Audit retention (R28): deleting the records older than the customer's
+//! `audit_retention_days`. The retention task (`crate::retention`) decides when.
 
 use sea_orm::{ConnectionTrait, EntityTrait};
 

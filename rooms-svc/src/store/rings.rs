@@ -16,8 +16,8 @@ use crate::audit::Act;
 use crate::context::{Caller, Scope};
 use crate::cursor::{self, Page};
 use crate::error::{Check, Error};
-use crate::locator::Store;
 use crate::names::CustomerId;
+use crate::store::Store;
 use crate::time::{etag, now_micros, stale, timestamp};
 use mtm_plumbing::filter::{Comparison, FieldSpec};
 

@@ -17,8 +17,8 @@ use crate::audit::Act;
 use crate::context::{Caller, Scope};
 use crate::cursor::{self, Page};
 use crate::error::{Check, Error};
-use crate::locator::Store;
 use crate::names::{CustomerId, parse_child_of};
+use crate::store::Store;
 use crate::time::{etag, now_micros, timestamp, timestamp_opt};
 pub use change::{
     assign_ring, enroll, move_to_group, record_versions, set_suppressed, unenroll, update,

@@ -8,7 +8,7 @@ use super::entity::settings::{self, Entity};
 use crate::audit::Act;
 use crate::context::Caller;
 use crate::error::{Check, Error};
-use crate::locator::Store;
+use crate::store::Store;
 use crate::time::{etag, now_micros, stale, timestamp};
 
 /// Default audit retention in days (R28).

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use super::entity::store_stats::{self, Column, Entity};
 use crate::error::Error;
-use crate::locator::Store;
+use crate::store::Store;
 
 /// Creates the counters row unless it exists.
 pub async fn ensure<C: ConnectionTrait>(db: &C) -> Result<(), Error> {

@@ -8,6 +8,7 @@ mod enrolment;
 mod group_bound;
 mod harness;
 mod isolation;
+mod migrate;
 mod paging;
 mod reports;
 mod retention;

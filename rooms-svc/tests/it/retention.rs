@@ -36,7 +36,7 @@ fn record(customer: &str, days_ago: i64, operation: &str) -> AuditRecord {
 }
 
 /// The records with `operation` in the customer's store, read without going through the
-/// service (whose opening of a store applies retention itself).
+/// service (whose retention task purges each store it opens).
 async fn stored(suite: &Suite, customer: &str, operation: &str) -> i64 {
     let url = suite.template().replace("{customer}", customer);
     let db = sea_orm::Database::connect(url).await.expect("connect");
@@ -118,7 +118,12 @@ async fn sweep_covers_closed_stores(backend: Backend) {
         .collect();
     assert_eq!(listed, CUSTOMERS, "every provisioned store, none open here");
     assert_eq!(sweeper.open_count(), 0);
-    assert_eq!(sweeper.purge_all_stores().await.expect("sweep"), 3);
+    assert_eq!(
+        rooms_svc::retention::purge_all_stores(&sweeper)
+            .await
+            .expect("sweep"),
+        3
+    );
     assert_eq!(
         sweeper.open_count(),
         0,
@@ -136,7 +141,12 @@ async fn sweep_covers_closed_stores(backend: Backend) {
         .open(&rooms_svc::names::CustomerId::new("contoso").expect("id"))
         .await
         .expect("open");
-    assert_eq!(sweeper.purge_all_stores().await.expect("sweep"), 3);
+    assert_eq!(
+        rooms_svc::retention::purge_all_stores(&sweeper)
+            .await
+            .expect("sweep"),
+        3
+    );
     assert_eq!(
         sweeper.open_count(),
         1,

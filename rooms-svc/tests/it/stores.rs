@@ -417,6 +417,14 @@ async fn opening_2000_customer_stores_keeps_the_pool_cap_postgres() {
         CUSTOMERS,
         "a database per customer"
     );
+    // The same stores taken back to the previous schema and migrated by `rooms-svc migrate`,
+    // SIGKILLed halfway and run again (issue 17), while the service keeps some of them open.
+    for_each_concurrently(&customers, |customer| {
+        let url = suite.template().replace("{customer}", &customer);
+        async move { crate::migrate::to_previous_schema(&url).await }
+    })
+    .await;
+    crate::migrate::migrate_killed_then_finished(suite.template(), CUSTOMERS, 0).await;
     // Every store again, reopened under the cap, in batches that fit the request timeout.
     for chunk in customers.chunks(250) {
         let names: Vec<String> = chunk.iter().map(|c| format!("customers/{c}")).collect();

@@ -9,7 +9,7 @@ use super::{Clock, check_descriptive, find, to_proto};
 use crate::audit::Act;
 use crate::context::Caller;
 use crate::error::{Check, Error};
-use crate::locator::Store;
+use crate::store::Store;
 use crate::store::entity::{room, room_group, update_ring, version_seen};
 use crate::time::{now_micros, stale};
 

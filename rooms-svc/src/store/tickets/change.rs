@@ -13,8 +13,8 @@ use super::{encode_changes, find, recount_rooms, room_ids, severity_name, status
 use crate::audit::Act;
 use crate::context::Caller;
 use crate::error::{Check, Error};
-use crate::locator::Store;
 use crate::names::parse_child_of;
+use crate::store::Store;
 use crate::store::entity::{ticket, ticket_history, ticket_room};
 use crate::store::{encode_actor, idempotency, stats};
 use crate::time::{now_micros, stale};

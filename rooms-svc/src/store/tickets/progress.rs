@@ -11,7 +11,7 @@ use super::{
 use crate::audit::Act;
 use crate::context::Caller;
 use crate::error::Error;
-use crate::locator::Store;
+use crate::store::Store;
 use crate::store::entity::ticket_message;
 use crate::store::{encode_actor, idempotency, stats};
 use crate::time::{now_micros, stale};

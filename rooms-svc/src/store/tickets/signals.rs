@@ -15,7 +15,7 @@ use super::{category_name, recount_rooms, room_ids, status_name};
 use crate::audit::Act;
 use crate::context::{Caller, Scope};
 use crate::error::{Check, Error};
-use crate::locator::Store;
+use crate::store::Store;
 use crate::store::entity::{ticket, ticket_room};
 use crate::store::stats;
 use crate::time::now_micros;
