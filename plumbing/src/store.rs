@@ -130,6 +130,18 @@ fn postgres_parts(url: &str) -> Result<(String, String), StoreError> {
     Ok((admin, name.to_owned()))
 }
 
+/// Whether the server `admin` is connected to has a database `name`.
+async fn database_exists(admin: &DatabaseConnection, name: &str) -> Result<bool, DbErr> {
+    Ok(admin
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            [name.into()],
+        ))
+        .await?
+        .is_some())
+}
+
 /// Creates the database named by `url` on its server unless it exists. Concurrent callers
 /// are fine: losing the race to create it counts as success.
 pub async fn ensure_postgres_database(url: &str) -> Result<(), StoreError> {
@@ -137,22 +149,16 @@ pub async fn ensure_postgres_database(url: &str) -> Result<(), StoreError> {
     let mut options = ConnectOptions::new(admin_url);
     options.max_connections(1).sqlx_logging(false);
     let admin = Database::connect(options).await?;
-    let exists = admin
-        .query_one_raw(Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT 1 FROM pg_database WHERE datname = $1",
-            [name.clone().into()],
-        ))
-        .await?
-        .is_some();
-    if !exists {
+    if !database_exists(&admin, &name).await? {
         let created = admin
             .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
             .await;
-        match created {
-            Ok(_) => {}
-            Err(error) if error.to_string().contains("already exists") => {}
-            Err(error) => return Err(error.into()),
+        // A concurrent creator wins with "already exists" or, while both insert, a duplicate
+        // key in pg_database: either way the database is there now.
+        if let Err(error) = created
+            && !database_exists(&admin, &name).await?
+        {
+            return Err(error.into());
         }
     }
     admin.close().await?;

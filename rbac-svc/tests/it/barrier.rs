@@ -33,7 +33,7 @@ enum Kind {
     ExpiredState,
     /// A member removed from *Primary admins*.
     RemoveAdmin,
-    /// *Primary admins* set to nobody.
+    /// *Primary admins* set to someone else.
     SetAdmins,
     /// The relationship removed (R17).
     RemoveRelationship,
@@ -337,7 +337,7 @@ impl Kind {
                 w.internal
                     .set_primary_admins(pb::SetPrimaryAdminsRequest {
                         relationship: rel,
-                        members: Vec::new(),
+                        members: vec!["tenants/p/users/zed".into()],
                     })
                     .await
                     .expect("set primary admins");

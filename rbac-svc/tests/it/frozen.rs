@@ -139,7 +139,7 @@ async fn r17_a_frozen_replica_is_fenced_and_a_killed_one_rejoins_postgres() {
     let child = Replica::spawn(&pki, &db.url).await;
     let mut on_child = child.decisions(&pki).await;
     provision(&mut a, "a", "root").await;
-    relate(&mut a, "a", "p", all_rooms(), &[]).await;
+    relate(&mut a, "a", "p", all_rooms(), &["zed"]).await;
     let users = ["u0", "u1", "u2", "u3"];
     let mut granted = 0;
     for user in users {
