@@ -94,7 +94,7 @@ async fn a_real_prometheus_scrapes_every_service_and_sees_the_series_move() {
     options
         .env
         .push(("MTM_MAX_OPEN_STORES".to_owned(), "1".to_owned()));
-    let mut suite = Suite::start(&options).await.expect("suite starts");
+    let suite = Suite::start(&options).await.expect("suite starts");
     let targets: Vec<(&str, SocketAddr)> = SERVICES
         .iter()
         .map(|s| (*s, health_addr(&dir.path().join("suite/run"), s)))
