@@ -17,7 +17,7 @@ use tonic::transport::Channel;
 use crate::support::*;
 
 /// Revocations per kind; 12 kinds.
-const ROUNDS: usize = 60;
+const ROUNDS: usize = 20;
 
 /// Checks the streaming checker sends after each revocation returned.
 const STREAMED_AFTER: usize = 6;
