@@ -59,6 +59,28 @@ async fn stored(suite: &Suite, customer: &str, operation: &str) -> i64 {
     count
 }
 
+/// Backdates the records with `operation` in the customer's store by `days`, written into the
+/// store while the service holds it closed, so its own retention task (which purges stores it
+/// opens) cannot race the sweep under test.
+async fn backdate(suite: &Suite, customer: &str, operation: &str, days: i64) {
+    let url = suite.template().replace("{customer}", customer);
+    let db = sea_orm::Database::connect(url).await.expect("connect");
+    let sql = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            "UPDATE audit_records SET create_time_us = create_time_us - $1 WHERE operation = $2"
+        }
+        _ => "UPDATE audit_records SET create_time_us = create_time_us - ? WHERE operation = ?",
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        [(days * 86_400_000_000).into(), operation.into()],
+    ))
+    .await
+    .expect("backdate");
+    db.close().await.expect("close");
+}
+
 on_both_backends!(
     r28_retention_sweep_covers_stores_that_are_not_open,
     r28_retention_sweep_covers_stores_that_are_not_open_postgres,
@@ -75,7 +97,7 @@ async fn sweep_covers_closed_stores(backend: Backend) {
         AuditInternalServiceClient::new(suite.channel.clone())
             .append_audit_records(AppendAuditRecordsRequest {
                 audit_records: vec![
-                    record(customer, 200, "old_denial"),
+                    record(customer, 10, "old_denial"),
                     record(customer, 10, "recent_denial"),
                 ],
             })
@@ -90,6 +112,7 @@ async fn sweep_covers_closed_stores(backend: Backend) {
         .await
         .expect("use the last store");
     for customer in &CUSTOMERS[..2] {
+        backdate(&suite, customer, "old_denial", 190).await;
         assert_eq!(stored(&suite, customer, "old_denial").await, 1);
     }
     const CAP: usize = 2;
