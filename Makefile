@@ -28,7 +28,7 @@ test-postgres: postgres-up
 ## every series and every dashboard query must be there (e2e/tests/prometheus.rs).
 test-prometheus:
 	@command -v prometheus >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
-	MTM_REQUIRE_PROMETHEUS=1 cargo test -p mtm-e2e --test prometheus
+	MTM_REQUIRE_PROMETHEUS=1 cargo test --workspace --tests -- a_real_prometheus_scrapes_every_service
 
 ## Plays the start of the partner story with the Python client against a fresh local suite
 ## (virtual environment in .tools/python-client, stubs generated from proto/).

@@ -212,28 +212,26 @@ async fn dashboard_queries_name_seen_series(prometheus: &Prometheus) {
     }
 }
 
-/// The metric names in a PromQL expression: identifiers starting `rpc_` or `mtm_`.
+/// The metric names in a PromQL expression: identifiers starting `rpc_` or `mtm_` that are
+/// neither a label in a matcher (`rpc_method="Check"`) nor in a grouping clause
+/// (`by (rpc_service, rpc_method)`).
 fn metric_names(expr: &str) -> BTreeSet<String> {
+    let grouping = grouping_clauses(expr);
     let mut names = BTreeSet::new();
     let bytes = expr.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let starts = (expr[i..].starts_with("rpc_") || expr[i..].starts_with("mtm_"))
-            && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'));
+            && (i == 0 || !is_ident(bytes[i - 1]));
         if starts {
             let end = expr[i..]
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .map_or(expr.len(), |n| i + n);
-            let name = &expr[i..end];
-            // Label names (rpc_service, rpc_method, ...) are followed by a matcher or a comma.
             let next = expr[end..].trim_start();
-            let label = next.starts_with('=')
-                || next.starts_with("!=")
-                || next.starts_with("=~")
-                || next.starts_with(',')
-                || next.starts_with(')');
-            if !label {
-                names.insert(name.to_owned());
+            let matcher = next.starts_with('=') || next.starts_with("!=");
+            let grouped = grouping.iter().any(|range| range.contains(&i));
+            if !matcher && !grouped {
+                names.insert(expr[i..end].to_owned());
             }
             i = end;
         } else {
@@ -241,6 +239,54 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
         }
     }
     names
+}
+
+fn is_ident(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'_'
+}
+
+/// The byte ranges inside the parentheses of `by`, `without`, `on`, `ignoring`, `group_left`
+/// and `group_right`: label lists.
+fn grouping_clauses(expr: &str) -> Vec<std::ops::Range<usize>> {
+    const KEYWORDS: [&str; 6] = [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+    ];
+    let bytes = expr.as_bytes();
+    let mut ranges = Vec::new();
+    for keyword in KEYWORDS {
+        for (at, _) in expr.match_indices(keyword) {
+            let end = at + keyword.len();
+            let whole_word = (at == 0 || !is_ident(bytes[at - 1]))
+                && bytes.get(end).is_none_or(|b| !is_ident(*b));
+            let rest = &expr[end..];
+            let open = end + (rest.len() - rest.trim_start().len());
+            if whole_word && bytes.get(open) == Some(&b'(') {
+                let close = expr[open..].find(')').map_or(expr.len(), |n| open + n);
+                ranges.push(open..close);
+            }
+        }
+    }
+    ranges
+}
+
+#[test]
+fn metric_names_skip_labels_in_matchers_and_grouping_clauses() {
+    let names = |expr| metric_names(expr).into_iter().collect::<Vec<_>>();
+    assert_eq!(
+        names("max by (pod, instance) (mtm_rbac_index_assignments)"),
+        ["mtm_rbac_index_assignments"]
+    );
+    assert_eq!(
+        names(
+            "histogram_quantile(0.99, sum by (le, rpc_method) (rate(rpc_server_duration_milliseconds_bucket{rpc_service=\"x\"}[5m])))"
+        ),
+        ["rpc_server_duration_milliseconds_bucket"]
+    );
 }
 
 fn encode(query: &str) -> String {
